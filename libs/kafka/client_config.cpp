@@ -1,0 +1,44 @@
+#include "libs/kafka/client_config.hpp"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <cctype>
+#include <cstdlib>
+
+extern char** environ;
+
+namespace orderflow::kafka {
+
+ClientConfig ClientConfig::from(const Settings& settings) {
+  ClientConfig c;
+  c.bootstrap = settings.str("kafka-bootstrap", "localhost:9092");
+  constexpr std::string_view kPrefix = "ORDERFLOW_KAFKA_PROP_";
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    if (kv.substr(0, kPrefix.size()) != kPrefix) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string name;
+    for (char ch : kv.substr(kPrefix.size(), eq - kPrefix.size())) {
+      name.push_back(ch == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+    }
+    c.properties[name] = std::string(kv.substr(eq + 1));
+  }
+  return c;
+}
+
+std::unique_ptr<RdKafka::Conf> ClientConfig::make_conf(const std::map<std::string, std::string>& extra) const {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  auto set = [&](const std::string& k, const std::string& v) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+      throw ConfigError("kafka property " + k + "=" + v + ": " + err);
+    }
+  };
+  set("bootstrap.servers", bootstrap);
+  for (const auto& [k, v] : extra) set(k, v);
+  for (const auto& [k, v] : properties) set(k, v);  // operator overrides win
+  return conf;
+}
+
+}  // namespace orderflow::kafka

@@ -1,0 +1,122 @@
+#include "libs/kafka/consumer.hpp"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <algorithm>
+
+#include "libs/observability/log.hpp"
+
+namespace orderflow::kafka {
+
+Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
+                   const std::vector<std::string>& topics, const std::string& client_id)
+    : group_id_(group_id) {
+  auto conf = config.make_conf({{"group.id", group_id},
+                                {"client.id", client_id},
+                                {"enable.auto.commit", "true"},
+                                {"enable.auto.offset.store", "false"},
+                                {"auto.offset.reset", "earliest"},
+                                {"enable.partition.eof", "false"},
+                                {"fetch.wait.max.ms", "50"},
+                                {"topic.metadata.refresh.interval.ms", "5000"},
+                                {"allow.auto.create.topics", "true"}});
+  std::string err;
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer_) throw ConfigError("cannot create Kafka consumer: " + err);
+  auto rc = consumer_->subscribe(topics);
+  if (rc != RdKafka::ERR_NO_ERROR) throw ConfigError("subscribe failed: " + RdKafka::err2str(rc));
+}
+
+Consumer::~Consumer() { close(); }
+
+std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
+  std::unique_ptr<RdKafka::Message> msg(consumer_->consume(static_cast<int>(timeout.count())));
+  if (!msg) return std::nullopt;
+  switch (msg->err()) {
+    case RdKafka::ERR_NO_ERROR: break;
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__PARTITION_EOF: return std::nullopt;
+    default:
+      log::warn("consumer error", {{"group", group_id_}, {"error", msg->errstr()}});
+      return std::nullopt;
+  }
+  Record r;
+  r.topic = msg->topic_name();
+  r.partition = msg->partition();
+  r.offset = msg->offset();
+  r.timestamp_ms = msg->timestamp().timestamp;
+  if (msg->key()) r.key = *msg->key();
+  if (msg->payload()) r.value.assign(static_cast<const char*>(msg->payload()), msg->len());
+  if (auto* h = msg->headers()) {
+    for (const auto& hdr : h->get_all()) {
+      r.headers.emplace_back(hdr.key(), hdr.value() ? std::string(static_cast<const char*>(hdr.value()), hdr.value_size())
+                                                    : std::string());
+    }
+  }
+  return r;
+}
+
+void Consumer::store(const Record& record) {
+  std::unique_ptr<RdKafka::TopicPartition> tp(
+      RdKafka::TopicPartition::create(record.topic, record.partition, record.offset + 1));
+  std::vector<RdKafka::TopicPartition*> list{tp.get()};
+  auto rc = consumer_->offsets_store(list);
+  if (rc != RdKafka::ERR_NO_ERROR && rc != RdKafka::ERR__STATE) {
+    log::warn("offset store failed", {{"topic", record.topic}, {"error", RdKafka::err2str(rc)}});
+  }
+}
+
+void Consumer::close() {
+  if (closed_) return;
+  closed_ = true;
+  consumer_->close();
+}
+
+ConsumerLoop::ConsumerLoop(Consumer& consumer, Handler handler, std::string name)
+    : consumer_(consumer), handler_(std::move(handler)), name_(std::move(name)) {}
+
+ConsumerLoop::~ConsumerLoop() { stop(); }
+
+void ConsumerLoop::start() {
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+void ConsumerLoop::stop() {
+  {
+    std::lock_guard lock(mu_);
+    running_ = false;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  consumer_.close();
+}
+
+bool ConsumerLoop::wait_backoff(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [this] { return !running_.load(); });
+}
+
+void ConsumerLoop::run() {
+  while (running_) {
+    auto record = consumer_.poll(std::chrono::milliseconds(100));
+    if (!record) continue;
+    auto backoff = std::chrono::milliseconds(100);
+    for (;;) {
+      try {
+        handler_(*record);
+        consumer_.store(*record);
+        healthy_ = true;
+        break;
+      } catch (const std::exception& e) {
+        healthy_ = false;
+        log::error("record handling failed; will retry", {{"consumer", name_}, {"topic", record->topic},
+                                                           {"key", record->key}, {"error", e.what()}});
+        if (!wait_backoff(backoff)) return;  // stopping: the record is redelivered after restart
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      }
+    }
+  }
+}
+
+}  // namespace orderflow::kafka

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "libs/kafka/client_config.hpp"
+#include "libs/kafka/record.hpp"
+
+namespace RdKafka {
+class KafkaConsumer;
+}
+
+namespace orderflow::kafka {
+
+// A group member with at-least-once delivery: offsets are stored only by store(), i.e.
+// after the record's outcome is durable (enable.auto.offset.store=false), and committed
+// in the background and on close(). Topics starting with '^' are regular expressions.
+class Consumer final {
+ public:
+  Consumer(const ClientConfig& config, const std::string& group_id, const std::vector<std::string>& topics,
+           const std::string& client_id);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  std::optional<Record> poll(std::chrono::milliseconds timeout);
+  void store(const Record& record);
+  // Leaves the group after committing stored offsets. Idempotent.
+  void close();
+  const std::string& group_id() const { return group_id_; }
+
+ private:
+  std::string group_id_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  bool closed_ = false;
+};
+
+// Runs a consumer's poll loop on its own thread. The handler decides each record's fate
+// (apply, DLQ, skip); when it returns, the offset is stored. When it throws, nothing is
+// stored and the same record is handed to it again after a back-off: a record is never
+// skipped because a dependency (database, broker) was briefly unavailable.
+class ConsumerLoop final {
+ public:
+  using Handler = std::function<void(const Record&)>;
+
+  ConsumerLoop(Consumer& consumer, Handler handler, std::string name);
+  ~ConsumerLoop();
+  void start();
+  // Stops polling after the record in hand, then closes the consumer (commits offsets).
+  void stop();
+  bool healthy() const { return healthy_.load(); }
+
+ private:
+  void run();
+  bool wait_backoff(std::chrono::milliseconds d);
+
+  Consumer& consumer_;
+  Handler handler_;
+  std::string name_;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> healthy_{true};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+}  // namespace orderflow::kafka

@@ -1,0 +1,113 @@
+#include "libs/runtime/runtime.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/serialize.hpp>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "libs/http/response.hpp"
+#include "libs/http/server.hpp"
+#include "libs/observability/log.hpp"
+
+namespace orderflow::runtime {
+
+namespace asio = boost::asio;
+
+Runtime::Runtime(std::string service, int argc, char** argv, std::uint16_t default_port)
+    : service_(std::move(service)),
+      settings_(argc, argv),
+      data_dir_(settings_.str("data-dir", ".run/data")),
+      blocking_(static_cast<std::size_t>(settings_.integer("blocking-threads", 4, 1, 256))) {
+  log::init(service_, log::parse_level(settings_.str("log-level", "info")));
+  std::filesystem::create_directories(data_dir_);
+  // Validate now so a bad port stops start-up with a clear message.
+  (void)settings_.integer("http-port", default_port, 0, 65535);
+  add_actuator_routes();
+}
+
+Runtime::~Runtime() {
+  health_.stop();
+  blocking_.join();
+}
+
+void Runtime::add_actuator_routes() {
+  using http::Status;
+  auto health = [this](http::RequestContext&) -> asio::awaitable<http::Response> {
+    co_return http::json_response(health_.up() ? Status::ok : Status::service_unavailable, health_.report());
+  };
+  router_.add(http::Verb::get, "/actuator/health", health);
+  router_.add(http::Verb::get, "/actuator/health/readiness", health);
+  router_.add(http::Verb::get, "/actuator/health/liveness",
+              [](http::RequestContext&) -> asio::awaitable<http::Response> {
+                co_return http::json_response(Status::ok, {{"status", "UP"}});
+              });
+  auto prom = [this](http::RequestContext&) -> asio::awaitable<http::Response> {
+    co_return http::text_response(Status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics_.render());
+  };
+  router_.add(http::Verb::get, "/metrics", prom);
+  router_.add(http::Verb::get, "/actuator/prometheus", prom);
+  router_.add(http::Verb::get, "/actuator/info", [this](http::RequestContext&) -> asio::awaitable<http::Response> {
+    co_return http::json_response(Status::ok, {{"name", service_},
+                                               {"version", ORDERFLOW_VERSION},
+                                               {"git", {{"commit", ORDERFLOW_GIT_COMMIT}}},
+                                               {"build", {{"time", ORDERFLOW_BUILD_TIME}}}});
+  });
+}
+
+int Runtime::run() {
+  http::ServerOptions opts;
+  opts.address = settings_.str("http-address", "0.0.0.0");
+  opts.port = static_cast<std::uint16_t>(settings_.integer("http-port", 0, 0, 65535));
+  opts.body_limit = static_cast<std::size_t>(settings_.integer("http-body-limit", 64 * 1024, 1024, 64 << 20));
+  http::Server server(io_, opts, router_, metrics_);
+  auto port = server.start();
+
+  health_.check_now();
+  health_.start();
+
+  asio::signal_set signals(io_, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    server.stop();
+    // Stop actions may block (consumer close, producer flush): run them off the I/O thread
+    // so in-flight requests can still complete, then stop the I/O loop.
+    std::thread([this] {
+      for (auto it = stop_actions_.rbegin(); it != stop_actions_.rend(); ++it) {
+        try {
+          (*it)();
+        } catch (const std::exception& e) {
+          log::error("stop action failed", {{"error", e.what()}});
+        }
+      }
+      io_.stop();
+    }).detach();
+  });
+
+  log::info("started", {{"port", std::to_string(port)}, {"dataDir", data_dir_}});
+  auto threads = static_cast<int>(settings_.integer("io-threads", 2, 1, 64));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([this] { io_.run(); });
+  io_.run();
+  for (auto& t : pool) t.join();
+  health_.stop();
+  log::info("stopped");
+  return 0;
+}
+
+int guarded_main(const char* service, const std::function<int()>& body) {
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    std::cerr << service << ": configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << service << ": failed to start: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace orderflow::runtime
