@@ -5,9 +5,39 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "libs/observability/log.hpp"
+
 extern char** environ;
 
 namespace orderflow::kafka {
+namespace {
+
+// Routes librdkafka's own log lines and errors into the service's JSON log.
+class LogBridge final : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event& e) override {
+    switch (e.type()) {
+      case RdKafka::Event::EVENT_LOG: {
+        auto sev = e.severity();
+        auto level = sev <= RdKafka::Event::EVENT_SEVERITY_ERROR     ? log::Level::kError
+                     : sev <= RdKafka::Event::EVENT_SEVERITY_WARNING ? log::Level::kWarn
+                     : sev <= RdKafka::Event::EVENT_SEVERITY_INFO    ? log::Level::kInfo
+                                                                      : log::Level::kDebug;
+        log::write(level, "librdkafka", {{"facility", e.fac()}, {"detail", e.str()}});
+        break;
+      }
+      case RdKafka::Event::EVENT_ERROR:
+        log::write(e.fatal() ? log::Level::kError : log::Level::kWarn, "kafka client error",
+                   {{"error", RdKafka::err2str(e.err())}, {"detail", e.str()}});
+        break;
+      default: break;
+    }
+  }
+};
+
+LogBridge g_log_bridge;  // stateless; outlives every client
+
+}  // namespace
 
 ClientConfig ClientConfig::from(const Settings& settings) {
   ClientConfig c;
@@ -36,6 +66,7 @@ std::unique_ptr<RdKafka::Conf> ClientConfig::make_conf(const std::map<std::strin
     }
   };
   set("bootstrap.servers", bootstrap);
+  if (conf->set("event_cb", &g_log_bridge, err) != RdKafka::Conf::CONF_OK) throw ConfigError(err);
   for (const auto& [k, v] : extra) set(k, v);
   for (const auto& [k, v] : properties) set(k, v);  // operator overrides win
   return conf;

@@ -18,6 +18,7 @@ namespace asio = boost::asio;
 Runtime::Runtime(std::string service, int argc, char** argv, std::uint16_t default_port)
     : service_(std::move(service)),
       settings_(argc, argv),
+      default_port_(default_port),
       data_dir_(settings_.str("data-dir", ".run/data")),
       blocking_(static_cast<std::size_t>(settings_.integer("blocking-threads", 4, 1, 256))) {
   log::init(service_, log::parse_level(settings_.str("log-level", "info")));
@@ -59,7 +60,7 @@ void Runtime::add_actuator_routes() {
 int Runtime::run() {
   http::ServerOptions opts;
   opts.address = settings_.str("http-address", "0.0.0.0");
-  opts.port = static_cast<std::uint16_t>(settings_.integer("http-port", 0, 0, 65535));
+  opts.port = static_cast<std::uint16_t>(settings_.integer("http-port", default_port_, 0, 65535));
   opts.body_limit = static_cast<std::size_t>(settings_.integer("http-body-limit", 64 * 1024, 1024, 64 << 20));
   http::Server server(io_, opts, router_, metrics_);
   auto port = server.start();

@@ -48,6 +48,7 @@ class Runtime final {
 
   std::string service_;
   Settings settings_;
+  std::uint16_t default_port_;
   std::string data_dir_;
   boost::asio::io_context io_;
   boost::asio::thread_pool blocking_;

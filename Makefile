@@ -1,0 +1,70 @@
+# orderflow: the front door.
+#   make run    install what is missing, build, start Kafka + the five services, run the
+#               demo orders, keep running until Ctrl-C, then stop what it started
+#   make test   install, build, run unit + integration + end-to-end tests
+#   make up / make down / make status / make demo / make clean
+# Runtime state (Kafka data, SQLite files, logs, mail) lives in .run/ (ORDERFLOW_RUN_DIR).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PRESET ?= release
+
+.PHONY: help deps build build-debug kafka-up kafka-down up down status demo run test \
+        test-unit test-e2e clean distclean
+
+help:
+	@echo "make run         build, start Kafka and the services, place demo orders; Ctrl-C stops"
+	@echo "make test        unit, integration and end-to-end tests (starts what they need)"
+	@echo "make up | down   the same stack in the background | stop it"
+	@echo "make status      what is running;  make demo: the demo orders against a running stack"
+	@echo "make deps | build | build-debug | kafka-up | kafka-down | clean | distclean"
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	cmake --preset $(PRESET)
+	cmake --build --preset $(PRESET)
+
+build-debug:
+	@$(MAKE) --no-print-directory build PRESET=debug
+
+kafka-up: deps
+	@scripts/kafka.sh start
+
+kafka-down:
+	@scripts/kafka.sh stop
+
+up: build kafka-up
+	@scripts/stack.sh up
+
+down:
+	@scripts/stack.sh down
+	@scripts/kafka.sh stop
+
+status:
+	@scripts/kafka.sh status || true
+	@scripts/stack.sh status || true
+
+demo:
+	@scripts/demo.sh
+
+run: build
+	@scripts/run.sh
+
+test: build
+	@scripts/test.sh
+
+# Only the unit tests: no broker needed.
+test-unit: build
+	ctest --preset unit --output-on-failure
+
+# Only the end-to-end tests, against a broker that is already running (make kafka-up).
+test-e2e: build
+	.venv/bin/pytest tests/e2e -v
+
+clean: down
+	rm -rf build .run
+
+distclean: clean
+	rm -rf .venv

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing orderflow needs on Debian 12:
+#   - Debian packages (toolchain, libraries, kcat, Java + Maven for the Kafka broker);
+#   - the Python test tooling (requirements-test.txt) in a virtualenv at .venv/.
+# Idempotent and quick when everything is present: apt is only asked (and its lists only
+# updated) when a package is missing, pip only when requirements-test.txt changed.
+# The Kafka broker itself is fetched by scripts/kafka.sh on its first start.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+APT_PACKAGES=(
+  build-essential g++ cmake ninja-build pkg-config  # toolchain
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev  # Asio/Beast, JSON, URL
+  librdkafka-dev       # Kafka client
+  libsqlite3-dev       # service state, outbox
+  libcurl4-openssl-dev # SMTP and webhook client
+  libssl-dev
+  libgtest-dev libgmock-dev  # unit + integration tests
+  kcat curl jq         # scripts and demo
+  openjdk-17-jre-headless maven  # the local Kafka broker (from Maven Central)
+  python3 python3-venv # e2e tests
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  info "installing Debian packages: ${missing[*]}"
+  SUDO=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "not root and no sudo: install ${missing[*]} by hand"
+    SUDO=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -q
+  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  ok "Debian packages present"
+fi
+
+# Python test tooling. Debian's interpreter on purpose: python3-venv above guarantees its
+# venv module, whatever else (pyenv, conda) is first on PATH.
+VENV="$ORDERFLOW_ROOT/.venv"
+REQ="$ORDERFLOW_ROOT/requirements-test.txt"
+PY="${ORDERFLOW_PYTHON:-/usr/bin/python3}"
+STAMP="$VENV/.requirements.sha1"
+want="$(sha1sum "$REQ" | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'pass' 2>/dev/null; then
+  info "creating the Python virtualenv .venv"
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+fi
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+  info "installing Python test tooling (requirements-test.txt)"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: -r "$REQ"
+  echo "$want" >"$STAMP"
+else
+  ok "Python test tooling present (.venv)"
+fi

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# The five orderflow services as background processes.
+#
+#   scripts/stack.sh up [service...]     start what is not running; return once every
+#                                        service's /actuator/health is 200 (or fail with
+#                                        the log of the one that is not)
+#   scripts/stack.sh down [service...]   SIGTERM, SIGKILL after 10 s
+#   scripts/stack.sh status              one line per service; exit 0 when all are UP
+#   scripts/stack.sh running             names of the services running now
+#
+# Layout under the run folder (ORDERFLOW_RUN_DIR, default .run/):
+#   logs/<service>.log   pids/<service>.pid   data/<service>/ (SQLite)
+#   mail/<service>/      (.eml files when ORDERFLOW_SMTP_URL is not set)
+#
+# Environment: ORDERFLOW_BUILD_DIR (build/release), ORDERFLOW_RUN_DIR, ORDERFLOW_KAFKA_BOOTSTRAP,
+# ORDERFLOW_{ORDER,PAYMENT,NOTIFICATION,ALERTING,GATEWAY}_HTTP_PORT, ORDERFLOW_STACK_WAIT_S (60);
+# any other ORDERFLOW_* variable (SMTP URL, gateway timeout, log level…) passes through.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BUILD_DIR="${ORDERFLOW_BUILD_DIR:-$ORDERFLOW_ROOT/build/release}"
+case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ORDERFLOW_ROOT/$BUILD_DIR" ;; esac
+BIN_DIR="$BUILD_DIR/bin"
+WAIT_S="${ORDERFLOW_STACK_WAIT_S:-60}"
+LOG_DIR="$RUN_DIR/logs"
+PID_DIR="$RUN_DIR/pids"
+
+pid_file() { echo "$PID_DIR/$1.pid"; }
+log_file() { echo "$LOG_DIR/$1.log"; }
+running() { pid_alive "$(pid_file "$1")" "$BIN_DIR/$1"; }
+health_url() { echo "$(service_url "$1")/actuator/health"; }
+
+# Sets TODO to the named services (all when none are named), rejecting unknown names.
+select_services() {
+  TODO=()
+  if [ $# -eq 0 ]; then
+    TODO=("${SERVICES[@]}")
+    return
+  fi
+  local s
+  for s in "$@"; do
+    service_port_var "$s" >/dev/null || exit 2
+    TODO+=("$s")
+  done
+}
+
+start_service() {
+  local svc="$1" bin="$BIN_DIR/$1" port data mail log
+  port="$(service_port "$svc")"
+  data="${ORDERFLOW_DATA_DIR:-$RUN_DIR/data}/$svc"
+  mail="$(mail_dir "$svc")"
+  log="$(log_file "$svc")"
+  mkdir -p "$data" "$LOG_DIR" "$PID_DIR"
+  case "$svc" in notification-service | alerting-service) mkdir -p "$mail" ;; esac
+  if [ "$(http_code "$(health_url "$svc")" 1)" != 000 ]; then
+    die "port $port of $svc is taken by a process this script did not start (stack.sh status; or set $(service_port_var "$svc"))"
+  fi
+  if [ -f "$log" ]; then mv -f "$log" "$log.1"; fi
+  # setsid: its own session, so a Ctrl-C meant for `make run` reaches the service only
+  # through an orderly `stack.sh down`.
+  env ORDERFLOW_HTTP_PORT="$port" \
+      ORDERFLOW_DATA_DIR="$data" \
+      ORDERFLOW_MAIL_DIR="$mail" \
+      ORDERFLOW_GATEWAY_URL="${ORDERFLOW_GATEWAY_URL:-$(service_url payment-gateway)}" \
+      setsid "$bin" </dev/null >>"$log" 2>&1 &
+  echo $! >"$(pid_file "$svc")"
+  info "started $svc (pid $!, port $port, log ${log#"$ORDERFLOW_ROOT/"})"
+}
+
+cmd_up() {
+  local svc todo missing=()
+  select_services "$@"
+  todo=("${TODO[@]}")
+  for svc in "${todo[@]}"; do
+    [ -x "$BIN_DIR/$svc" ] || missing+=("$svc")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    die "not built: ${missing[*]} (looked in ${BIN_DIR#"$ORDERFLOW_ROOT/"}; run 'make build')"
+  fi
+  for svc in "${todo[@]}"; do
+    if running "$svc"; then
+      ok "$svc already running (pid $(cat "$(pid_file "$svc")"))"
+    else
+      start_service "$svc"
+    fi
+  done
+
+  # Wait for every service to report UP; fail early when one exits.
+  local deadline=$((SECONDS + WAIT_S)) pending=("${todo[@]}") still code
+  while [ ${#pending[@]} -gt 0 ]; do
+    still=()
+    for svc in "${pending[@]}"; do
+      if ! running "$svc"; then
+        log_tail "$(log_file "$svc")" 60
+        die "$svc exited during start-up (log: $(log_file "$svc"))"
+      fi
+      code="$(http_code "$(health_url "$svc")" 2)"
+      if [ "$code" = 200 ]; then
+        ok "$svc UP at $(service_url "$svc")"
+      else
+        still+=("$svc")
+      fi
+    done
+    pending=(${still[@]+"${still[@]}"})
+    [ ${#pending[@]} -eq 0 ] && break
+    if [ $SECONDS -ge "$deadline" ]; then
+      for svc in "${pending[@]}"; do
+        err "$svc is not UP after ${WAIT_S}s: GET $(health_url "$svc") -> $(http_code "$(health_url "$svc")" 2)"
+        curl -s -m 2 "$(health_url "$svc")" >&2 || true
+        echo >&2
+        log_tail "$(log_file "$svc")" 60
+      done
+      exit 1
+    fi
+    sleep 0.25
+  done
+  ok "all services UP"
+}
+
+cmd_down() {
+  local svc todo stopping=() pid deadline
+  select_services "$@"
+  todo=("${TODO[@]}")
+  # Reverse start order, all signalled at once so the 10 s grace periods overlap.
+  for ((i = ${#todo[@]} - 1; i >= 0; i--)); do
+    svc="${todo[i]}"
+    if running "$svc"; then
+      pid="$(cat "$(pid_file "$svc")")"
+      kill -TERM "$pid" 2>/dev/null || true
+      stopping+=("$svc")
+      info "stopping $svc (pid $pid)"
+    else
+      rm -f "$(pid_file "$svc")"
+    fi
+  done
+  deadline=$((SECONDS + 10))
+  for svc in ${stopping[@]+"${stopping[@]}"}; do
+    pid="$(cat "$(pid_file "$svc")")"
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt "$deadline" ]; do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      err "$svc (pid $pid) did not exit within 10 s of SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$(pid_file "$svc")"
+  done
+  ok "services stopped"
+}
+
+cmd_status() {
+  local svc code all_up=0
+  for svc in "${SERVICES[@]}"; do
+    code="$(http_code "$(health_url "$svc")" 2)"
+    if running "$svc"; then
+      printf '%-22s running  pid %-8s %-28s health %s\n' "$svc" "$(cat "$(pid_file "$svc")")" \
+        "$(service_url "$svc")" "$code"
+    else
+      printf '%-22s stopped  %-41s health %s\n' "$svc" "" "$code"
+      all_up=3
+    fi
+    [ "$code" = 200 ] || all_up=3
+  done
+  return $all_up
+}
+
+cmd_running() {
+  local svc
+  for svc in "${SERVICES[@]}"; do
+    if running "$svc"; then echo "$svc"; fi
+  done
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down "$@" ;;
+  status) cmd_status ;;
+  running) cmd_running ;;
+  *) echo "usage: $0 up|down [service...] | status | running" >&2; exit 2 ;;
+esac

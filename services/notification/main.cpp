@@ -1,0 +1,89 @@
+// notification-service: the composition root. Config -> Kafka producer (DLQ) -> repository
+// -> mailer -> consumer of order-events -> HTTP handlers; stop actions run in reverse.
+#include <filesystem>
+
+#include "libs/common/time.hpp"
+#include "libs/events/cloud_event.hpp"
+#include "libs/kafka/admin.hpp"
+#include "libs/kafka/consumer.hpp"
+#include "libs/kafka/dlq.hpp"
+#include "libs/kafka/producer.hpp"
+#include "libs/mail/mailer.hpp"
+#include "libs/observability/log.hpp"
+#include "libs/runtime/runtime.hpp"
+#include "libs/storage/sqlite.hpp"
+#include "services/notification/consumers/order_outcome_consumer.hpp"
+#include "services/notification/consumers/stop_signal.hpp"
+#include "services/notification/handlers/notifications_handler.hpp"
+#include "services/notification/probe.hpp"
+#include "services/notification/repository/notification_repository.hpp"
+
+using namespace orderflow;
+
+namespace {
+
+constexpr const char* kService = "notification-service";
+
+// Next to the data folder, as scripts/stack.sh lays it out: .run/data -> .run/mail/<service>.
+std::string default_mail_dir(const std::string& data_dir) {
+  auto parent = std::filesystem::absolute(data_dir).lexically_normal().parent_path();
+  return (parent / "mail" / kService).string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return runtime::guarded_main(kService, [&] {
+    runtime::Runtime rt(kService, argc, argv, 8082);
+    const auto& settings = rt.settings();
+    const auto kafka_config = kafka::ClientConfig::from(settings);
+    const auto mail_config = mail::MailerConfig::from_settings(settings, default_mail_dir(rt.data_dir()));
+    const int partitions = static_cast<int>(settings.integer("topic-partitions", 6, 1, 1000));
+    const int replication = static_cast<int>(settings.integer("topic-replication-factor", 1, 1, 10));
+    const std::string group = settings.str("consumer-group", kService);
+    notification::consumers::OrderOutcomeConsumer::Options options;
+    options.consumer_group = group;
+    options.dlq_topic = kafka::dlq_topic(kService);
+    options.from = mail_config.from;
+    options.retry.max_attempts = static_cast<int>(settings.integer("mail-attempts", 3, 1, 10));
+    options.retry.first_backoff = settings.millis("mail-retry-backoff-ms", 500);
+
+    notification::Probe probe(rt.metrics());
+    storage::Database db(settings.str("db-path", rt.data_dir() + "/notification-service.db"));
+    notification::repository::NotificationRepository repo(db);
+    kafka::Producer producer(kafka_config, kService);
+    if (auto s = kafka::ensure_topics(producer, {{events::kOrderEvents, partitions, replication},
+                                                 {options.dlq_topic, partitions, replication}});
+        !s) {
+      // Not fatal: the broker may be on its way up; health reports Kafka DOWN meanwhile.
+      log::warn("could not ensure topics", {{"error", s.error().message}});
+    }
+    auto mailer = mail::make_mailer(mail_config);
+    log::info("mail configured", {{"channel", std::string(mailer->channel())}, {"to", mail_config.describe()},
+                                  {"from", mail_config.from}});
+
+    notification::consumers::StopSignal stopping;
+    notification::consumers::OrderOutcomeConsumer handler(
+        repo, *mailer, [&producer](kafka::Record r) { return producer.send_sync(std::move(r), std::chrono::seconds(10)); },
+        [&stopping](std::chrono::milliseconds d) { return stopping.wait_for(d); }, [] { return now_epoch_ms(); },
+        probe, options);
+    kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, kService);
+    kafka::ConsumerLoop loop(consumer, [&handler](const kafka::Record& r) { handler.handle(r); }, events::kOrderEvents);
+
+    notification::handlers::add_routes(rt.router(), rt.blocking_pool(), repo);
+    rt.health().add("kafka", [&producer] { return producer.ping(std::chrono::seconds(2)); });
+    rt.health().add("db", [&repo] { return repo.ping(); });
+
+    loop.start();
+    rt.on_stop([&] {
+      // Cut retry back-offs and SMTP transfers short: an unsent email's record is not
+      // committed and comes back after the restart.
+      stopping.stop();
+      mailer->cancel();
+      loop.stop();
+    });
+    int code = rt.run();
+    rt.blocking_pool().join();  // no offloaded query may outlive the repository
+    return code;
+  });
+}

@@ -1,0 +1,101 @@
+#include "services/notification/repository/notification_repository.hpp"
+
+#include <array>
+#include <string_view>
+
+namespace orderflow::notification::repository {
+namespace {
+
+constexpr std::array<std::string_view, 1> kMigrations{
+    R"sql(
+CREATE TABLE notifications (
+  id             INTEGER PRIMARY KEY,
+  order_id       TEXT    NOT NULL,
+  outcome        TEXT    NOT NULL CHECK (outcome IN ('CONFIRMED', 'FAILED')),
+  recipient      TEXT    NOT NULL,
+  subject        TEXT    NOT NULL,
+  channel        TEXT    NOT NULL,
+  event_id       TEXT    NOT NULL UNIQUE,
+  correlation_id TEXT    NOT NULL DEFAULT '',
+  sent_at_ms     INTEGER NOT NULL,
+  UNIQUE (order_id, outcome)
+);
+CREATE INDEX notifications_sent_at ON notifications (sent_at_ms DESC, id DESC);
+)sql"};
+
+std::string_view sv(const std::string& s) { return s; }
+
+}  // namespace
+
+NotificationRepository::NotificationRepository(storage::Database& db) : db_(db) {
+  auto lock = db_.lock();
+  db_.migrate(kMigrations);
+}
+
+domain::Known NotificationRepository::lookup(const std::string& event_id, const std::string& order_id,
+                                             domain::Outcome outcome) {
+  auto lock = db_.lock();
+  domain::Known known;
+  auto by_event = db_.prepare("SELECT 1 FROM notifications WHERE event_id = ?");
+  by_event.bind(1, sv(event_id));
+  known.event_recorded = by_event.step();
+  auto by_outcome = db_.prepare("SELECT 1 FROM notifications WHERE order_id = ? AND outcome = ?");
+  by_outcome.bind(1, sv(order_id)).bind(2, domain::outcome_name(outcome));
+  known.outcome_recorded = by_outcome.step();
+  return known;
+}
+
+bool NotificationRepository::record(const Notification& n) {
+  auto lock = db_.lock();
+  auto st = db_.prepare(
+      "INSERT INTO notifications (order_id, outcome, recipient, subject, channel, event_id, correlation_id,"
+      " sent_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+  st.bind(1, sv(n.order_id))
+      .bind(2, domain::outcome_name(n.outcome))
+      .bind(3, sv(n.recipient))
+      .bind(4, sv(n.subject))
+      .bind(5, sv(n.channel))
+      .bind(6, sv(n.event_id))
+      .bind(7, sv(n.correlation_id))
+      .bind(8, n.sent_at_ms);
+  st.run();
+  return db_.changes() == 1;
+}
+
+std::vector<Notification> NotificationRepository::list(const std::optional<std::string>& order_id, int limit) {
+  auto lock = db_.lock();
+  constexpr std::string_view kColumns =
+      "SELECT order_id, outcome, recipient, subject, channel, event_id, correlation_id, sent_at_ms FROM notifications ";
+  auto st = order_id ? db_.prepare(std::string(kColumns) + "WHERE order_id = ? ORDER BY sent_at_ms DESC, id DESC LIMIT ?")
+                     : db_.prepare(std::string(kColumns) + "ORDER BY sent_at_ms DESC, id DESC LIMIT ?");
+  int i = 0;
+  if (order_id) st.bind(++i, sv(*order_id));
+  st.bind(++i, limit);
+  std::vector<Notification> out;
+  while (st.step()) {
+    Notification n;
+    n.order_id = st.text(0);
+    n.outcome = domain::parse_outcome_name(st.text(1)).value_or(domain::Outcome::kFailed);
+    n.recipient = st.text(2);
+    n.subject = st.text(3);
+    n.channel = st.text(4);
+    n.event_id = st.text(5);
+    n.correlation_id = st.text(6);
+    n.sent_at_ms = st.integer(7);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+Status NotificationRepository::ping() {
+  try {
+    auto lock = db_.lock();
+    auto st = db_.prepare("SELECT 1");
+    if (!st.step()) return Error{"db-unavailable", "SELECT 1 returned no row", true};
+    return ok_status();
+  } catch (const std::exception& e) {
+    return Error{"db-unavailable", e.what(), true};
+  }
+}
+
+}  // namespace orderflow::notification::repository

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libs/common/result.hpp"
+#include "libs/storage/sqlite.hpp"
+#include "services/notification/domain/notification.hpp"
+
+namespace orderflow::notification::repository {
+
+// One email sent to a customer.
+struct Notification final {
+  std::string order_id;
+  domain::Outcome outcome = domain::Outcome::kConfirmed;
+  std::string recipient;
+  std::string subject;
+  std::string channel;   // "smtp" | "file"
+  std::string event_id;  // ce_id of the event that caused it
+  std::string correlation_id;
+  std::int64_t sent_at_ms = 0;
+};
+
+// The notifications table: UNIQUE(order_id, outcome) and UNIQUE(event_id) make "one email
+// per order outcome" a database fact. Thread-safe: every call takes the database lock.
+class NotificationRepository final {
+ public:
+  explicit NotificationRepository(storage::Database& db);  // applies migrations
+
+  // Whether this event, or any event for this order's outcome, is already recorded.
+  domain::Known lookup(const std::string& event_id, const std::string& order_id, domain::Outcome outcome);
+  // Records a sent notification. False when it was already recorded (same event or same
+  // order outcome): the caller has nothing more to do.
+  bool record(const Notification& n);
+  // Newest first; all of one order's, or the latest `limit` overall.
+  std::vector<Notification> list(const std::optional<std::string>& order_id, int limit);
+  Status ping();
+
+ private:
+  storage::Database& db_;
+};
+
+}  // namespace orderflow::notification::repository

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "libs/common/money.hpp"
+
+// The order domain: validation of a placement request, the status state machine and card
+// data detection. Pure logic: no Kafka, HTTP or SQL.
+namespace orderflow::order {
+
+inline constexpr std::size_t kMaxItems = 100;
+inline constexpr std::int64_t kMaxQuantity = 10'000;
+inline constexpr std::size_t kMaxIdempotencyKey = 255;
+
+struct Item final {
+  std::string sku;
+  std::int64_t quantity = 0;
+  Money unit_price;
+};
+
+// A validated request to place an order.
+struct PlaceOrder final {
+  std::string customer_id;
+  std::string customer_email;
+  std::string currency;
+  std::vector<Item> items;
+  std::string payment_token;
+  Money total;  // computed here, never taken from the client
+};
+
+struct Violation final {
+  std::string field;
+  std::string message;
+};
+
+// Validates a decoded JSON body. Either the command or every violation found (all of
+// them, so a client can fix its request in one go).
+std::variant<PlaceOrder, std::vector<Violation>> validate(const boost::json::value& body);
+
+bool is_supported_currency(std::string_view code);
+bool is_plausible_email(std::string_view s);
+
+// True when `s` holds 13-19 digits (optionally separated by spaces or dashes) that pass the
+// Luhn check: a primary account number that must never be accepted, stored or logged.
+bool contains_card_number(std::string_view s);
+
+enum class Status { kPending, kConfirmed, kFailed };
+std::string_view to_string(Status s);
+std::optional<Status> parse_status(std::string_view s);
+
+// What a payment outcome does to an order in `current` status:
+//   kApply   - move to the new status (PENDING -> CONFIRMED | FAILED)
+//   kIgnore  - the order already has this outcome (a redelivery): nothing changes
+//   kConflict- the order already has the other final outcome: nothing changes, log loudly
+enum class Transition { kApply, kIgnore, kConflict };
+Transition on_payment(Status current, bool payment_succeeded);
+
+// Stable 64-bit FNV-1a hash (hex) of a request body, to tell whether a repeated
+// Idempotency-Key comes with the same request.
+std::string body_fingerprint(std::string_view body);
+
+}  // namespace orderflow::order

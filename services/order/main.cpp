@@ -1,0 +1,57 @@
+// order-service: the composition root. Config -> clients -> repository -> relay ->
+// consumer -> HTTP handlers; stop actions run in reverse.
+#include "libs/events/cloud_event.hpp"
+#include "libs/kafka/dlq.hpp"
+#include "libs/kafka/admin.hpp"
+#include "libs/kafka/consumer.hpp"
+#include "libs/kafka/producer.hpp"
+#include "libs/observability/log.hpp"
+#include "libs/runtime/runtime.hpp"
+#include "services/order/consumers/payment_events.hpp"
+#include "services/order/handlers/order_handlers.hpp"
+#include "services/order/outbox/relay.hpp"
+#include "services/order/probe.hpp"
+#include "services/order/repository/order_repository.hpp"
+
+using namespace orderflow;
+
+int main(int argc, char** argv) {
+  return runtime::guarded_main("order-service", [&] {
+    runtime::Runtime rt("order-service", argc, argv, 8081);
+    const auto& settings = rt.settings();
+    auto kafka_config = kafka::ClientConfig::from(settings);
+    const int partitions = static_cast<int>(settings.integer("topic-partitions", 6, 1, 1000));
+    const int replication = static_cast<int>(settings.integer("topic-replication-factor", 1, 1, 10));
+    const std::string group = settings.str("consumer-group", "order-service");
+
+    order::Probe probe(rt.metrics());
+    order::OrderRepository repo(settings.str("db-path", rt.data_dir() + "/order-service.db"));
+    kafka::Producer producer(kafka_config, "order-service");
+    if (auto s = kafka::ensure_topics(producer, {{events::kOrderEvents, partitions, replication},
+                                                 {events::kPaymentEvents, partitions, replication},
+                                                 {kafka::dlq_topic("order-service"), partitions, replication}});
+        !s) {
+      // Not fatal: the broker may be on its way up; health reports Kafka DOWN meanwhile.
+      log::warn("could not ensure topics", {{"error", s.error().message}});
+    }
+
+    order::OutboxRelay relay(repo, producer, probe);
+    auto wake_relay = [&relay] { relay.notify(); };
+    order::PaymentEventsConsumer handler(repo, producer, probe, group, wake_relay);
+    kafka::Consumer consumer(kafka_config, group, {events::kPaymentEvents}, "order-service");
+    kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { handler.handle(r); }, "payment-events");
+
+    order::add_order_routes(rt.router(), {repo, rt.blocking_pool(), probe, wake_relay});
+    rt.health().add("db", [&] {
+      repo.ping();
+      return ok_status();
+    });
+    rt.health().add("kafka", [&] { return producer.ping(std::chrono::seconds(2)); });
+
+    relay.start();
+    rt.on_stop([&] { relay.stop(); });
+    loop.start();
+    rt.on_stop([&] { loop.stop(); });
+    return rt.run();
+  });
+}

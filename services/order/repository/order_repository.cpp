@@ -1,0 +1,257 @@
+#include "services/order/repository/order_repository.hpp"
+
+#include <array>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <functional>
+
+namespace orderflow::order {
+namespace {
+
+constexpr std::array<std::string_view, 1> kMigrations{R"sql(
+CREATE TABLE orders (
+  seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+  order_id       TEXT NOT NULL UNIQUE,
+  customer_id    TEXT NOT NULL,
+  customer_email TEXT NOT NULL,
+  currency       TEXT NOT NULL,
+  total_amount   TEXT NOT NULL,
+  items          TEXT NOT NULL,
+  payment_token  TEXT NOT NULL,
+  status         TEXT NOT NULL,
+  failure_reason TEXT,
+  correlation_id TEXT NOT NULL,
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL
+);
+CREATE INDEX orders_customer ON orders(customer_id, seq);
+CREATE INDEX orders_status ON orders(status, seq);
+CREATE TABLE order_status_history (
+  order_id TEXT NOT NULL REFERENCES orders(order_id),
+  status   TEXT NOT NULL,
+  reason   TEXT,
+  at       TEXT NOT NULL
+);
+CREATE INDEX history_order ON order_status_history(order_id);
+CREATE TABLE outbox (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic   TEXT NOT NULL,
+  key     TEXT NOT NULL,
+  value   TEXT NOT NULL,
+  headers TEXT NOT NULL
+);
+CREATE TABLE idempotency_keys (
+  key           TEXT PRIMARY KEY,
+  fingerprint   TEXT NOT NULL,
+  order_id      TEXT NOT NULL,
+  response_body TEXT NOT NULL
+);
+CREATE TABLE processed_events (
+  event_id     TEXT PRIMARY KEY,
+  processed_at TEXT NOT NULL
+);
+)sql"};
+
+constexpr const char* kOrderColumns =
+    "seq, order_id, customer_id, customer_email, currency, total_amount, items, payment_token, status, "
+    "failure_reason, correlation_id, created_at, updated_at";
+
+OrderRow read_order(const storage::Statement& s) {
+  OrderRow r;
+  r.seq = s.integer(0);
+  r.order_id = s.text(1);
+  r.customer_id = s.text(2);
+  r.customer_email = s.text(3);
+  r.currency = s.text(4);
+  r.total_amount = s.text(5);
+  r.items_json = s.text(6);
+  r.payment_token = s.text(7);
+  r.status = s.text(8);
+  r.failure_reason = s.text(9);
+  r.correlation_id = s.text(10);
+  r.created_at = s.text(11);
+  r.updated_at = s.text(12);
+  return r;
+}
+
+std::string headers_to_json(const kafka::Headers& headers) {
+  boost::json::array a;
+  for (const auto& [k, v] : headers) a.push_back(boost::json::array{boost::json::string(k), boost::json::string(v)});
+  return boost::json::serialize(a);
+}
+
+kafka::Headers headers_from_json(const std::string& s) {
+  kafka::Headers out;
+  auto parsed = boost::json::parse(s);
+  for (const auto& h : parsed.as_array()) {
+    const auto& pair = h.as_array();
+    out.emplace_back(std::string(pair.at(0).as_string()), std::string(pair.at(1).as_string()));
+  }
+  return out;
+}
+
+}  // namespace
+
+OrderRepository::OrderRepository(const std::string& path) : db_(path) { db_.migrate(kMigrations); }
+
+void OrderRepository::insert_outbox(const kafka::Record& r) {
+  db_.prepare("INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)")
+      .bind_all(std::string_view(r.topic), std::string_view(r.key), std::string_view(r.value),
+                std::string_view(headers_to_json(r.headers)))
+      .run();
+}
+
+CreateOutcome OrderRepository::create(const NewOrder& o) {
+  auto lock = db_.lock();
+  storage::Transaction tx(db_);
+  if (o.idempotency_key) {
+    auto s = db_.prepare("SELECT fingerprint, response_body FROM idempotency_keys WHERE key = ?");
+    s.bind(1, *o.idempotency_key);
+    if (s.step()) {
+      if (s.text(0) != o.fingerprint) return {CreateOutcome::Kind::kKeyReuse, {}};
+      return {CreateOutcome::Kind::kReplay, s.text(1)};
+    }
+    db_.prepare("INSERT INTO idempotency_keys(key, fingerprint, order_id, response_body) VALUES (?, ?, ?, ?)")
+        .bind_all(std::string_view(*o.idempotency_key), std::string_view(o.fingerprint),
+                  std::string_view(o.order_id), std::string_view(o.response_body))
+        .run();
+  }
+  const auto& c = o.command;
+  db_.prepare(
+         "INSERT INTO orders(order_id, customer_id, customer_email, currency, total_amount, items, payment_token, "
+         "status, correlation_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?)")
+      .bind_all(std::string_view(o.order_id), std::string_view(c.customer_id), std::string_view(c.customer_email),
+                std::string_view(c.currency), std::string_view(c.total.str()), std::string_view(o.items_json),
+                std::string_view(c.payment_token), std::string_view(o.correlation_id),
+                std::string_view(o.created_at), std::string_view(o.created_at))
+      .run();
+  db_.prepare("INSERT INTO order_status_history(order_id, status, reason, at) VALUES (?, 'PENDING', NULL, ?)")
+      .bind_all(std::string_view(o.order_id), std::string_view(o.created_at))
+      .run();
+  insert_outbox(o.event);
+  tx.commit();
+  return {CreateOutcome::Kind::kCreated, {}};
+}
+
+std::optional<OrderRow> OrderRepository::get_locked(const std::string& order_id, bool with_history) {
+  auto s = db_.prepare(std::string("SELECT ") + kOrderColumns + " FROM orders WHERE order_id = ?");
+  s.bind(1, order_id);
+  if (!s.step()) return std::nullopt;
+  auto row = read_order(s);
+  if (with_history) {
+    auto h = db_.prepare("SELECT status, COALESCE(reason, ''), at FROM order_status_history WHERE order_id = ? "
+                         "ORDER BY rowid");
+    h.bind(1, order_id);
+    while (h.step()) row.history.push_back({h.text(0), h.text(1), h.text(2)});
+  }
+  return row;
+}
+
+std::optional<OrderRow> OrderRepository::get(const std::string& order_id) {
+  auto lock = db_.lock();
+  return get_locked(order_id, true);
+}
+
+std::vector<OrderRow> OrderRepository::list(const ListFilter& f) {
+  auto lock = db_.lock();
+  std::string sql = std::string("SELECT ") + kOrderColumns + " FROM orders WHERE 1=1";
+  if (f.status) sql += " AND status = ?";
+  if (f.customer_id) sql += " AND customer_id = ?";
+  if (f.after) sql += " AND seq < ?";
+  sql += " ORDER BY seq DESC LIMIT ?";
+  auto s = db_.prepare(sql);
+  int i = 0;
+  if (f.status) s.bind(++i, *f.status);
+  if (f.customer_id) s.bind(++i, *f.customer_id);
+  if (f.after) s.bind(++i, *f.after);
+  s.bind(++i, f.limit);
+  std::vector<OrderRow> rows;
+  while (s.step()) rows.push_back(read_order(s));
+  return rows;
+}
+
+ApplyOutcome OrderRepository::apply_payment_impl(const PaymentUpdate& u,
+                                                 const std::function<kafka::Record(const OrderRow&)>& make_event) {
+  auto lock = db_.lock();
+  storage::Transaction tx(db_);
+  auto seen = db_.prepare("SELECT 1 FROM processed_events WHERE event_id = ?");
+  seen.bind(1, u.event_id);
+  if (seen.step()) return {ApplyOutcome::Kind::kDuplicate, std::nullopt};
+
+  auto order = get_locked(u.order_id, false);
+  if (!order) return {ApplyOutcome::Kind::kUnknownOrder, std::nullopt};
+  ApplyOutcome::Kind kind = ApplyOutcome::Kind::kApplied;
+  switch (on_payment(*parse_status(order->status), u.success)) {
+    case Transition::kApply: {
+      order->status = std::string(to_string(u.success ? Status::kConfirmed : Status::kFailed));
+      order->failure_reason = u.success ? "" : u.reason;
+      order->updated_at = u.at;
+      db_.prepare("UPDATE orders SET status = ?, failure_reason = ?, updated_at = ? WHERE order_id = ?")
+          .bind(1, order->status)
+          .bind(2, u.success ? std::optional<std::string>() : std::optional<std::string>(u.reason))
+          .bind(3, u.at)
+          .bind(4, u.order_id)
+          .run();
+      db_.prepare("INSERT INTO order_status_history(order_id, status, reason, at) VALUES (?, ?, ?, ?)")
+          .bind(1, u.order_id)
+          .bind(2, order->status)
+          .bind(3, u.success ? std::optional<std::string>() : std::optional<std::string>(u.reason))
+          .bind(4, u.at)
+          .run();
+      insert_outbox(make_event(*order));
+      break;
+    }
+    case Transition::kIgnore: kind = ApplyOutcome::Kind::kAlreadyFinal; break;
+    case Transition::kConflict: kind = ApplyOutcome::Kind::kConflict; break;
+  }
+  db_.prepare("INSERT INTO processed_events(event_id, processed_at) VALUES (?, ?)")
+      .bind_all(std::string_view(u.event_id), std::string_view(u.at))
+      .run();
+  tx.commit();
+  return {kind, kind == ApplyOutcome::Kind::kApplied ? std::move(order) : std::nullopt};
+}
+
+std::vector<OutboxEntry> OrderRepository::outbox_batch(int limit) {
+  auto lock = db_.lock();
+  auto s = db_.prepare("SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT ?");
+  s.bind(1, limit);
+  std::vector<OutboxEntry> out;
+  while (s.step()) {
+    OutboxEntry e;
+    e.id = s.integer(0);
+    e.record.topic = s.text(1);
+    e.record.key = s.text(2);
+    e.record.value = s.text(3);
+    e.record.headers = headers_from_json(s.text(4));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+void OrderRepository::outbox_remove(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return;
+  auto lock = db_.lock();
+  storage::Transaction tx(db_);
+  auto s = db_.prepare("DELETE FROM outbox WHERE id = ?");
+  for (auto id : ids) {
+    s.reset();
+    s.bind(1, id);
+    s.run();
+  }
+  tx.commit();
+}
+
+std::int64_t OrderRepository::outbox_size() {
+  auto lock = db_.lock();
+  auto s = db_.prepare("SELECT COUNT(*) FROM outbox");
+  s.step();
+  return s.integer(0);
+}
+
+void OrderRepository::ping() {
+  auto lock = db_.lock();
+  auto s = db_.prepare("SELECT 1");
+  s.step();
+}
+
+}  // namespace orderflow::order

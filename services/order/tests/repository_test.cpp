@@ -1,0 +1,133 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "libs/common/ids.hpp"
+#include "services/order/repository/order_repository.hpp"
+
+namespace orderflow::order {
+namespace {
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = std::filesystem::temp_directory_path() / ("order-repo-" + ids::uuid() + ".db");
+    repo_ = std::make_unique<OrderRepository>(path_.string());
+  }
+  void TearDown() override {
+    repo_.reset();
+    for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + suffix);
+  }
+  NewOrder new_order(std::optional<std::string> key = std::nullopt, std::string fingerprint = "f1") {
+    NewOrder o;
+    o.order_id = ids::uuid();
+    o.command.customer_id = "c-1";
+    o.command.customer_email = "ann@example.com";
+    o.command.currency = "EUR";
+    o.command.payment_token = "tok_visa";
+    o.command.total = *Money::parse("25.00");
+    o.correlation_id = "corr-1";
+    o.created_at = "2026-01-01T00:00:00.000Z";
+    o.items_json = R"([{"sku":"B","quantity":2,"unitPrice":"12.50"}])";
+    o.idempotency_key = std::move(key);
+    o.fingerprint = std::move(fingerprint);
+    o.response_body = R"({"orderId":")" + o.order_id + R"("})";
+    o.event = {"order-events", o.order_id, "{\"created\":true}", {{"ce_id", "e-" + o.order_id}}};
+    return o;
+  }
+  kafka::Record outcome_event(const OrderRow& o) { return {"order-events", o.order_id, o.status, {}}; }
+
+  std::filesystem::path path_;
+  std::unique_ptr<OrderRepository> repo_;
+};
+
+TEST_F(RepositoryTest, CreateCommitsOrderHistoryAndOutboxTogether) {
+  auto o = new_order();
+  EXPECT_EQ(repo_->create(o).kind, CreateOutcome::Kind::kCreated);
+  auto row = repo_->get(o.order_id);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->status, "PENDING");
+  EXPECT_EQ(row->total_amount, "25.00");
+  ASSERT_EQ(row->history.size(), 1u);
+  auto outbox = repo_->outbox_batch(10);
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].record.key, o.order_id);
+  EXPECT_EQ(outbox[0].record.header("ce_id"), "e-" + o.order_id);
+  repo_->outbox_remove({outbox[0].id});
+  EXPECT_EQ(repo_->outbox_size(), 0);
+}
+
+TEST_F(RepositoryTest, IdempotencyKeyReplaysOrRejects) {
+  auto first = new_order("key-1", "f1");
+  ASSERT_EQ(repo_->create(first).kind, CreateOutcome::Kind::kCreated);
+  auto again = new_order("key-1", "f1");
+  auto replay = repo_->create(again);
+  EXPECT_EQ(replay.kind, CreateOutcome::Kind::kReplay);
+  EXPECT_EQ(replay.response_body, first.response_body);
+  EXPECT_FALSE(repo_->get(again.order_id)) << "a replay must not create a second order";
+  EXPECT_EQ(repo_->create(new_order("key-1", "other")).kind, CreateOutcome::Kind::kKeyReuse);
+  EXPECT_EQ(repo_->outbox_size(), 1);
+}
+
+TEST_F(RepositoryTest, PaymentAppliesOnceAndEmitsOutcomeEvent) {
+  auto o = new_order();
+  ASSERT_EQ(repo_->create(o).kind, CreateOutcome::Kind::kCreated);
+  PaymentUpdate ok{"pay-1", o.order_id, true, "", "2026-01-01T00:00:01.000Z"};
+  auto applied = repo_->apply_payment(ok, [&](const OrderRow& r) { return outcome_event(r); });
+  ASSERT_EQ(applied.kind, ApplyOutcome::Kind::kApplied);
+  EXPECT_EQ(applied.order->status, "CONFIRMED");
+  EXPECT_EQ(repo_->outbox_size(), 2);
+
+  EXPECT_EQ(repo_->apply_payment(ok, [&](const OrderRow& r) { return outcome_event(r); }).kind,
+            ApplyOutcome::Kind::kDuplicate);
+  PaymentUpdate contradict{"pay-2", o.order_id, false, "card_declined", "t"};
+  EXPECT_EQ(repo_->apply_payment(contradict, [&](const OrderRow& r) { return outcome_event(r); }).kind,
+            ApplyOutcome::Kind::kConflict);
+  EXPECT_EQ(repo_->outbox_size(), 2) << "no event for a duplicate or a conflict";
+  auto row = repo_->get(o.order_id);
+  EXPECT_EQ(row->status, "CONFIRMED");
+  ASSERT_EQ(row->history.size(), 2u);
+  EXPECT_EQ(row->history[1].status, "CONFIRMED");
+}
+
+TEST_F(RepositoryTest, FailureKeepsReasonAndUnknownOrderIsReported) {
+  auto o = new_order();
+  ASSERT_EQ(repo_->create(o).kind, CreateOutcome::Kind::kCreated);
+  PaymentUpdate declined{"pay-1", o.order_id, false, "card_declined", "t"};
+  ASSERT_EQ(repo_->apply_payment(declined, [&](const OrderRow& r) { return outcome_event(r); }).kind,
+            ApplyOutcome::Kind::kApplied);
+  auto row = repo_->get(o.order_id);
+  EXPECT_EQ(row->status, "FAILED");
+  EXPECT_EQ(row->failure_reason, "card_declined");
+  PaymentUpdate ghost{"pay-9", "no-such-order", true, "", "t"};
+  EXPECT_EQ(repo_->apply_payment(ghost, [&](const OrderRow& r) { return outcome_event(r); }).kind,
+            ApplyOutcome::Kind::kUnknownOrder);
+}
+
+TEST_F(RepositoryTest, KeysetPaginationWalksNewestFirst) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto o = new_order();
+    ids.push_back(o.order_id);
+    ASSERT_EQ(repo_->create(o).kind, CreateOutcome::Kind::kCreated);
+  }
+  ListFilter f;
+  f.limit = 2;
+  auto p1 = repo_->list(f);
+  ASSERT_EQ(p1.size(), 2u);
+  EXPECT_EQ(p1[0].order_id, ids[4]);
+  f.after = p1.back().seq;
+  auto p2 = repo_->list(f);
+  ASSERT_EQ(p2.size(), 2u);
+  EXPECT_EQ(p2[0].order_id, ids[2]);
+  f.after = p2.back().seq;
+  auto p3 = repo_->list(f);
+  ASSERT_EQ(p3.size(), 1u);
+  EXPECT_EQ(p3[0].order_id, ids[0]);
+  ListFilter confirmed;
+  confirmed.status = "CONFIRMED";
+  EXPECT_TRUE(repo_->list(confirmed).empty());
+}
+
+}  // namespace
+}  // namespace orderflow::order

@@ -1,0 +1,119 @@
+#include "services/payment/repository/payment_repository.hpp"
+
+#include <array>
+#include <boost/json.hpp>
+
+namespace orderflow::payment {
+namespace {
+
+constexpr std::array<std::string_view, 1> kMigrations{R"sql(
+CREATE TABLE payments (
+  order_id   TEXT PRIMARY KEY,
+  event_id   TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  charge_id  TEXT,
+  reason     TEXT,
+  amount     TEXT NOT NULL,
+  currency   TEXT NOT NULL,
+  attempts   INTEGER NOT NULL,
+  records    TEXT NOT NULL,
+  published  INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+);
+)sql"};
+
+std::string records_to_json(const std::vector<kafka::Record>& records) {
+  boost::json::array a;
+  for (const auto& r : records) {
+    boost::json::array headers;
+    for (const auto& [k, v] : r.headers) headers.push_back(boost::json::array{boost::json::string(k), boost::json::string(v)});
+    a.push_back({{"topic", r.topic}, {"key", r.key}, {"value", r.value}, {"headers", std::move(headers)}});
+  }
+  return boost::json::serialize(a);
+}
+
+std::vector<kafka::Record> records_from_json(const std::string& s) {
+  std::vector<kafka::Record> out;
+  auto parsed = boost::json::parse(s);
+  for (const auto& v : parsed.as_array()) {
+    const auto& o = v.as_object();
+    kafka::Record r;
+    r.topic = o.at("topic").as_string();
+    r.key = o.at("key").as_string();
+    r.value = o.at("value").as_string();
+    for (const auto& h : o.at("headers").as_array()) {
+      r.headers.emplace_back(std::string(h.as_array().at(0).as_string()), std::string(h.as_array().at(1).as_string()));
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+constexpr const char* kColumns =
+    "order_id, event_id, status, COALESCE(charge_id, ''), COALESCE(reason, ''), amount, currency, attempts, records, "
+    "published, created_at";
+
+PaymentRow read_row(const storage::Statement& s) {
+  PaymentRow r;
+  r.order_id = s.text(0);
+  r.event_id = s.text(1);
+  r.status = s.text(2);
+  r.charge_id = s.text(3);
+  r.reason = s.text(4);
+  r.amount = s.text(5);
+  r.currency = s.text(6);
+  r.attempts = static_cast<int>(s.integer(7));
+  r.records = records_from_json(s.text(8));
+  r.published = s.integer(9) != 0;
+  r.created_at = s.text(10);
+  return r;
+}
+
+}  // namespace
+
+PaymentRepository::PaymentRepository(const std::string& path) : db_(path) { db_.migrate(kMigrations); }
+
+std::optional<PaymentRow> PaymentRepository::find(const std::string& order_id) {
+  auto lock = db_.lock();
+  auto s = db_.prepare(std::string("SELECT ") + kColumns + " FROM payments WHERE order_id = ?");
+  s.bind(1, order_id);
+  if (!s.step()) return std::nullopt;
+  return read_row(s);
+}
+
+bool PaymentRepository::record(const PaymentRow& r) {
+  auto lock = db_.lock();
+  auto s = db_.prepare(
+      "INSERT INTO payments(order_id, event_id, status, charge_id, reason, amount, currency, attempts, records, "
+      "published, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT(order_id) DO NOTHING");
+  s.bind_all(r.order_id, r.event_id, r.status, r.charge_id, r.reason, r.amount, r.currency,
+             static_cast<std::int64_t>(r.attempts), records_to_json(r.records), r.created_at);
+  s.run();
+  return db_.changes() == 1;
+}
+
+void PaymentRepository::mark_published(const std::string& order_id) {
+  auto lock = db_.lock();
+  db_.prepare("UPDATE payments SET published = 1 WHERE order_id = ?").bind(1, order_id).run();
+}
+
+std::vector<PaymentRow> PaymentRepository::list(const std::optional<std::string>& order_id, int limit) {
+  auto lock = db_.lock();
+  std::string sql = std::string("SELECT ") + kColumns + " FROM payments";
+  if (order_id) sql += " WHERE order_id = ?";
+  sql += " ORDER BY rowid DESC LIMIT ?";
+  auto s = db_.prepare(sql);
+  int i = 0;
+  if (order_id) s.bind(++i, *order_id);
+  s.bind(++i, limit);
+  std::vector<PaymentRow> out;
+  while (s.step()) out.push_back(read_row(s));
+  return out;
+}
+
+void PaymentRepository::ping() {
+  auto lock = db_.lock();
+  db_.prepare("SELECT 1").step();
+}
+
+}  // namespace orderflow::payment

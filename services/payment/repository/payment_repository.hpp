@@ -1,0 +1,44 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libs/kafka/record.hpp"
+#include "libs/storage/sqlite.hpp"
+
+namespace orderflow::payment {
+
+// One row per order: the outcome decided for it and the exact records that announce it
+// (PaymentSuccess/PaymentFailed, and the DLQ copy when there is one). The outcome is
+// stored before it is published, so a redelivered OrderCreated re-publishes the same
+// records (same ce_id) instead of charging or deciding again.
+struct PaymentRow final {
+  std::string order_id;
+  std::string event_id;  // ce_id of the OrderCreated that caused it
+  std::string status;    // SUCCEEDED | DECLINED | FAILED
+  std::string charge_id;
+  std::string reason;
+  std::string amount, currency;
+  int attempts = 0;
+  std::vector<kafka::Record> records;
+  bool published = false;
+  std::string created_at;
+};
+
+class PaymentRepository final {
+ public:
+  explicit PaymentRepository(const std::string& path);
+
+  std::optional<PaymentRow> find(const std::string& order_id);
+  // Inserts the decided outcome; false when the order already has one (kept as it is).
+  bool record(const PaymentRow& row);
+  void mark_published(const std::string& order_id);
+  std::vector<PaymentRow> list(const std::optional<std::string>& order_id, int limit);
+  void ping();
+
+ private:
+  storage::Database db_;
+};
+
+}  // namespace orderflow::payment

@@ -1,0 +1,172 @@
+"""The system under test: the five release binaries, started by scripts/stack.sh in a
+run folder of their own, on free ports, mailing to an in-process SMTP server. Kafka must
+already be running at ORDERFLOW_KAFKA_BOOTSTRAP (`make test` starts it; by hand:
+`make kafka-up`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from aiosmtpd.controller import Controller
+from confluent_kafka.admin import AdminClient
+
+from support import HTTP_TIMEOUT, MailSink, free_port, new_order
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK = ROOT / "scripts" / "stack.sh"
+KAFKA_BOOTSTRAP = os.environ.get(
+    "ORDERFLOW_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('ORDERFLOW_KAFKA_PORT', '9092')}")
+ALERT_EMAIL_TO = "ops-e2e@orderflow.test"
+
+PORT_VARS = {
+    "order-service": "ORDERFLOW_ORDER_HTTP_PORT",
+    "payment-service": "ORDERFLOW_PAYMENT_HTTP_PORT",
+    "notification-service": "ORDERFLOW_NOTIFICATION_HTTP_PORT",
+    "alerting-service": "ORDERFLOW_ALERTING_HTTP_PORT",
+    "payment-gateway": "ORDERFLOW_GATEWAY_HTTP_PORT",
+}
+
+
+@dataclass
+class Stack:
+    urls: dict[str, str]
+    run_dir: Path
+    kafka: str
+    alert_email_to: str
+
+    @property
+    def order(self) -> str:
+        return self.urls["order-service"]
+
+    @property
+    def gateway(self) -> str:
+        return self.urls["payment-gateway"]
+
+    @property
+    def notification(self) -> str:
+        return self.urls["notification-service"]
+
+    @property
+    def alerting(self) -> str:
+        return self.urls["alerting-service"]
+
+    def log(self, service: str) -> str:
+        path = self.run_dir / "logs" / f"{service}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _require_kafka() -> None:
+    try:
+        AdminClient({"bootstrap.servers": KAFKA_BOOTSTRAP}).list_topics(timeout=10)
+    except Exception as exc:  # noqa: BLE001
+        pytest.exit(f"no Kafka broker at {KAFKA_BOOTSTRAP} ({exc}); start one with "
+                    "`make kafka-up` (make test does it for you)", returncode=2)
+
+
+def _refuse_shared_consumer_groups() -> None:
+    """A development stack (make up / make run) on the same broker would share the
+    services' consumer groups with the stack under test and take some of its records."""
+    pids = ROOT / ".run" / "pids"
+    running = []
+    for pid_file in sorted(pids.glob("*.pid")) if pids.is_dir() else []:
+        try:
+            pid = int(pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (ValueError, OSError):
+            continue
+        if pid_file.stem.encode() in cmdline:
+            running.append(pid_file.stem)
+    if running:
+        pytest.exit("the development stack is running (" + ", ".join(running) + "): it would "
+                    "consume the test stack's Kafka records; stop it with `make down`",
+                    returncode=2)
+
+
+LOG_TAIL_LINES = 40
+_REPORT: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    for section in _REPORT:
+        title, _, text = section.partition("\n")
+        terminalreporter.section(title, sep="-")
+        terminalreporter.write_line(text)
+
+
+@pytest.fixture(scope="session")
+def smtp():
+    sink = MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.url = f"smtp://127.0.0.1:{controller.port}"
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(request, smtp, tmp_path_factory) -> Stack:
+    _require_kafka()
+    _refuse_shared_consumer_groups()
+    run_dir = tmp_path_factory.mktemp("orderflow-run")
+    env = dict(os.environ)
+    env.update({
+        "ORDERFLOW_RUN_DIR": str(run_dir),
+        "ORDERFLOW_BUILD_DIR": os.environ.get("ORDERFLOW_BUILD_DIR", str(ROOT / "build" / "release")),
+        "ORDERFLOW_KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP,
+        "ORDERFLOW_SMTP_URL": smtp.url,
+        "ORDERFLOW_ALERT_EMAIL_TO": ALERT_EMAIL_TO,
+        "NO_COLOR": "1",
+    })
+    for var in ("ORDERFLOW_GATEWAY_URL", "ORDERFLOW_DATA_DIR", "ORDERFLOW_MAIL_DIR",
+                "ORDERFLOW_HTTP_PORT", "ORDERFLOW_ALERT_WEBHOOK_URL"):
+        env.pop(var, None)
+    urls = {}
+    for service, var in PORT_VARS.items():
+        port = free_port()
+        env[var] = str(port)
+        urls[service] = f"http://127.0.0.1:{port}"
+
+    def down() -> None:
+        result = subprocess.run([str(STACK), "down"], env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            _REPORT.append(f"scripts/stack.sh down failed:\n{result.stdout}\n{result.stderr}")
+        if request.session.testsfailed:
+            # pytest keeps the run folder, but a CI machine is gone afterwards: show the
+            # service logs in the terminal summary (pytest_terminal_summary below).
+            for service in PORT_VARS:
+                log = run_dir / "logs" / f"{service}.log"
+                if log.exists():
+                    tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+                    _REPORT.append(f"{log} (last {LOG_TAIL_LINES} lines)\n" + "\n".join(tail))
+
+    request.addfinalizer(down)
+    result = subprocess.run([str(STACK), "up"], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"scripts/stack.sh up failed ({result.returncode}):\n{result.stdout}\n"
+                    f"{result.stderr}", pytrace=False)
+    return Stack(urls=urls, run_dir=run_dir, kafka=KAFKA_BOOTSTRAP, alert_email_to=ALERT_EMAIL_TO)
+
+
+@dataclass
+class EarlyOrder:
+    body: dict
+    response: requests.Response | None
+    error: Exception | None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gateway_error_order(stack) -> EarlyOrder:
+    """The tok_processingError order is placed as soon as the stack is up: its retries
+    and DLQ hand-off take the longest, so they run while the other tests do. Its test
+    (test_gateway_error_goes_to_dlq_and_alerts) checks the outcome."""
+    body = new_order("tok_processingError")
+    try:
+        resp = requests.post(f"{stack.order}/place-order", json=body, timeout=HTTP_TIMEOUT)
+        return EarlyOrder(body, resp, None)
+    except requests.RequestException as exc:
+        return EarlyOrder(body, None, exc)
