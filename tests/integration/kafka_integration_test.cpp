@@ -1,0 +1,198 @@
+// Against a real broker: records round-trip with their CloudEvents headers, a poison record
+// goes to the DLQ without stopping the partition, and the outbox relay publishes exactly
+// what was committed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "libs/common/ids.hpp"
+#include "libs/common/time.hpp"
+#include "libs/events/cloud_event.hpp"
+#include "libs/events/events.hpp"
+#include "libs/kafka/admin.hpp"
+#include "libs/kafka/consumer.hpp"
+#include "libs/kafka/dlq.hpp"
+#include "libs/kafka/producer.hpp"
+#include "libs/observability/metrics.hpp"
+#include "services/order/outbox/relay.hpp"
+#include "services/payment/consumers/order_events.hpp"
+
+namespace orderflow {
+namespace {
+
+using namespace std::chrono_literals;
+
+kafka::ClientConfig broker() {
+  kafka::ClientConfig c;
+  const char* b = std::getenv("ORDERFLOW_KAFKA_BOOTSTRAP");
+  c.bootstrap = b && *b ? b : "127.0.0.1:9092";
+  return c;
+}
+
+// Reads `topic` from the beginning with a fresh group until `done(records)` holds or the
+// deadline passes; returns what it read.
+std::vector<kafka::Record> consume_until(const std::string& topic,
+                                         const std::function<bool(const std::vector<kafka::Record>&)>& done,
+                                         std::chrono::seconds deadline = 60s) {
+  kafka::Consumer consumer(broker(), "it-reader-" + ids::uuid(), {topic}, "it-reader");
+  std::vector<kafka::Record> seen;
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (!done(seen) && std::chrono::steady_clock::now() < until) {
+    if (auto r = consumer.poll(200ms)) seen.push_back(std::move(*r));
+  }
+  consumer.close();
+  return seen;
+}
+
+class KafkaIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ping = producer_.ping(10s);
+    ASSERT_TRUE(ping) << "no Kafka broker at " << broker().bootstrap << ": " << ping.error().message;
+  }
+  kafka::Producer producer_{broker(), "integration-test"};
+};
+
+TEST_F(KafkaIntegration, RecordRoundTripsWithCloudEventsHeaders) {
+  const std::string topic = "it-roundtrip-" + ids::uuid();
+  ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 3, 1}}));
+  auto ce = events::CloudEvent::make("OrderCreated", "integration-test", "corr-" + ids::uuid(), trace::Context::root());
+  auto rec = events::encode(topic, "order-1", ce, {{"orderId", "order-1"}});
+  ASSERT_TRUE(producer_.send_sync(rec));
+
+  auto seen = consume_until(topic, [](const auto& r) { return !r.empty(); });
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].key, "order-1");
+  EXPECT_GE(seen[0].offset, 0);
+  auto decoded = events::decode(seen[0]);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->ce.id, ce.id);
+  EXPECT_EQ(decoded->ce.type, "OrderCreated");
+  EXPECT_EQ(decoded->ce.correlation_id, ce.correlation_id);
+  EXPECT_EQ(decoded->ce.traceparent, ce.traceparent);
+  EXPECT_EQ(seen[0].header("content-type"), "application/json");
+  EXPECT_EQ(decoded->payload.at("orderId").as_string(), "order-1");
+}
+
+TEST_F(KafkaIntegration, PoisonRecordGoesToDlqAndThePartitionKeepsFlowing) {
+  // Same key = same partition: the good record sits right behind the poison one.
+  const std::string key = "it-poison-" + ids::uuid();
+  kafka::Record poison{events::kOrderEvents, key, "{not json", {{"ce_specversion", "1.0"}, {"ce_id", ids::uuid()},
+                                                               {"ce_type", "OrderCreated"}, {"ce_source", "it"}}};
+  ASSERT_TRUE(producer_.send_sync(poison));
+  events::OrderCreated good{key, "c-1", "ann@example.com", "EUR", "25.00", "tok_visa", now_iso8601(), {{"B", 2, "12.50"}}};
+  auto good_ce = events::CloudEvent::make(events::OrderCreated::kType, "it", "corr-" + key, trace::Context::root());
+  ASSERT_TRUE(producer_.send_sync(events::encode(events::kOrderEvents, key, good_ce, events::to_json(good))));
+
+  auto db = std::filesystem::temp_directory_path() / ("it-payment-" + ids::uuid() + ".db");
+  metrics::Registry registry;
+  payment::Probe probe(registry);
+  payment::PaymentRepository repo(db.string());
+  std::atomic<int> charges{0};
+  auto charger = [&](http::Request req) -> Result<http::Response> {
+    EXPECT_EQ(req["Idempotency-Key"], key);
+    ++charges;
+    http::Response res{http::Status::ok, 11};
+    res.body() = R"({"id":"ch_it","status":"succeeded"})";
+    return res;
+  };
+  const std::string group = "it-payment-" + ids::uuid();
+  payment::OrderEventsConsumer handler(repo, producer_, probe, charger, {}, group);
+  std::set<std::string> handled_ids;
+  std::mutex mu;
+  kafka::Consumer consumer(broker(), group, {events::kOrderEvents}, "it-payment");
+  kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) {
+    if (r.key != key) return;  // other tests' orders share the topic
+    handler.handle(r);
+    std::lock_guard lock(mu);
+    handled_ids.insert(r.header("ce_id").value_or(""));
+  }, "it");
+  loop.start();
+
+  // A running payment-service may dead-letter the same poison record: ours carries our group.
+  auto ours = [&](const kafka::Record& r) { return r.key == key && r.header("dlq-consumer-group") == group; };
+  auto dlq = consume_until(kafka::dlq_topic("payment-service"), [&](const auto& recs) {
+    return std::any_of(recs.begin(), recs.end(), ours);
+  });
+  auto payments = consume_until(events::kPaymentEvents, [&](const auto& recs) {
+    return std::any_of(recs.begin(), recs.end(), [&](const kafka::Record& r) { return r.key == key; });
+  });
+  loop.stop();
+
+  const kafka::Record* dead = nullptr;
+  for (const auto& r : dlq) {
+    if (ours(r)) dead = &r;
+  }
+  ASSERT_NE(dead, nullptr) << "poison record not in payment-service.dlq";
+  EXPECT_EQ(dead->value, "{not json");
+  EXPECT_EQ(dead->header("dlq-reason"), "malformed-event");
+  EXPECT_EQ(dead->header("dlq-original-topic"), "order-events");
+  EXPECT_EQ(dead->header("dlq-consumer-group"), group);
+  EXPECT_EQ(dead->header("dlq-attempts"), "1");
+  EXPECT_TRUE(dead->header("dlq-original-offset"));
+
+  const kafka::Record* success = nullptr;
+  for (const auto& r : payments) {
+    if (r.key == key) success = &r;
+  }
+  ASSERT_NE(success, nullptr) << "the good record behind the poison one was not processed";
+  EXPECT_EQ(success->header("ce_type"), "PaymentSuccess");
+  EXPECT_EQ(success->header("ce_correlationid"), "corr-" + key);
+  EXPECT_EQ(charges.load(), 1);
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
+}
+
+TEST_F(KafkaIntegration, OutboxRelayPublishesExactlyWhatWasCommitted) {
+  const std::string topic = "it-outbox-" + ids::uuid();
+  ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 6, 1}}));
+  auto db = std::filesystem::temp_directory_path() / ("it-order-" + ids::uuid() + ".db");
+  metrics::Registry registry;
+  order::Probe probe(registry);
+  order::OrderRepository repo(db.string());
+
+  constexpr int kOrders = 200;
+  std::map<std::string, std::string> committed;  // ce_id -> order id
+  for (int i = 0; i < kOrders; ++i) {
+    order::NewOrder o;
+    o.order_id = ids::uuid();
+    o.command.customer_id = "c";
+    o.command.customer_email = "c@example.com";
+    o.command.currency = "EUR";
+    o.command.payment_token = "tok_visa";
+    o.command.total = Money::from_minor(100 + i);
+    o.correlation_id = "corr";
+    o.created_at = now_iso8601();
+    o.items_json = "[]";
+    auto ce = events::CloudEvent::make("OrderCreated", "order-service", "corr", trace::Context::root());
+    o.event = events::encode(topic, o.order_id, ce, {{"orderId", o.order_id}, {"i", i}});
+    committed[ce.id] = o.order_id;
+    ASSERT_EQ(repo.create(o).kind, order::CreateOutcome::Kind::kCreated);
+  }
+  ASSERT_EQ(repo.outbox_size(), kOrders);
+
+  order::OutboxRelay relay(repo, producer_, probe);
+  relay.start();
+  relay.notify();
+  auto seen = consume_until(topic, [&](const auto& recs) { return recs.size() >= committed.size(); });
+  relay.stop();
+
+  std::map<std::string, int> count;
+  for (const auto& r : seen) {
+    auto id = r.header("ce_id").value_or("");
+    ++count[id];
+    ASSERT_TRUE(committed.contains(id)) << "published something never committed: " << id;
+    EXPECT_EQ(committed[id], r.key);
+  }
+  EXPECT_EQ(count.size(), committed.size()) << "every committed event is published";
+  for (const auto& [id, n] : count) EXPECT_EQ(n, 1) << id << " published " << n << " times";
+  EXPECT_EQ(repo.outbox_size(), 0) << "the outbox is emptied once Kafka acknowledged";
+  EXPECT_NE(registry.render().find("outbox_published_total " + std::to_string(kOrders)), std::string::npos);
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
+}
+
+}  // namespace
+}  // namespace orderflow
