@@ -69,15 +69,9 @@ Config load_config(const Settings& s) {
 }
 
 int run(int argc, char** argv) {
-  {
-    Settings pre(argc, argv);
-    if (pre.help_requested()) {
-      std::cout << kUsage;
-      return 0;
-    }
-    // Runtime::run() binds ORDERFLOW_HTTP_PORT/--http-port or, when neither is set, port 0
-    // rather than the service's default: supply the SPEC default (8090) ourselves.
-    if (!pre.find("http-port")) ::setenv(Settings::env_name("http-port").c_str(), std::to_string(kDefaultPort).c_str(), 1);
+  if (Settings(argc, argv).help_requested()) {
+    std::cout << kUsage;
+    return 0;
   }
 
   runtime::Runtime rt(kService, argc, argv, kDefaultPort);

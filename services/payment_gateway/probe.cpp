@@ -5,11 +5,12 @@
 namespace orderflow::payment_gateway {
 namespace {
 
-constexpr const char* kOutcomes[] = {"succeeded", "declined", "error"};
-constexpr const char* kAnswers[] = {"succeeded", "declined", "error", "replayed", "rejected"};
-constexpr const char* kRejections[] = {"missing_idempotency_key", "malformed_body", "invalid_body",
-                                       "idempotency_mismatch"};
-constexpr const char* kFaults[] = {"outage", "error", "latency"};
+// Label values, indexed like the enums in probe.hpp.
+constexpr std::array<const char*, 3> kOutcomes{"succeeded", "declined", "error"};
+constexpr std::array<const char*, 5> kAnswers{"succeeded", "declined", "error", "replayed", "rejected"};
+constexpr std::array<const char*, 4> kRejections{"missing_idempotency_key", "malformed_body", "invalid_body",
+                                                 "idempotency_mismatch"};
+constexpr std::array<const char*, 3> kFaults{"outage", "error", "latency"};
 constexpr std::size_t kReplayed = 3;
 constexpr std::size_t kRejected = 4;
 
@@ -24,19 +25,19 @@ Probe::Probe(metrics::Registry& registry, const FaultState& faults)
   auto& charges = registry.counter("gateway_charges_total",
                                    "Processed charge calls by outcome (error includes injected faults)",
                                    {"outcome"});
-  for (std::size_t i = 0; i < 3; ++i) charges_[i] = &charges.with({kOutcomes[i]});
+  for (std::size_t i = 0; i < kOutcomes.size(); ++i) charges_[i] = &charges.with({kOutcomes[i]});
 
   auto& seconds = registry.histogram("gateway_charge_seconds",
                                      "Time to answer POST /v1/charges by answer", {"outcome"});
-  for (std::size_t i = 0; i < 5; ++i) seconds_[i] = &seconds.with({kAnswers[i]});
+  for (std::size_t i = 0; i < kAnswers.size(); ++i) seconds_[i] = &seconds.with({kAnswers[i]});
 
   auto& rejections = registry.counter("gateway_charge_rejections_total",
                                       "Charge calls rejected before processing", {"reason"});
-  for (std::size_t i = 0; i < 4; ++i) rejections_[i] = &rejections.with({kRejections[i]});
+  for (std::size_t i = 0; i < kRejections.size(); ++i) rejections_[i] = &rejections.with({kRejections[i]});
 
   auto& injected = registry.counter("gateway_faults_injected_total", "Faults injected into charge calls",
                                     {"kind"});
-  for (std::size_t i = 0; i < 3; ++i) faults_[i] = &injected.with({kFaults[i]});
+  for (std::size_t i = 0; i < kFaults.size(); ++i) faults_[i] = &injected.with({kFaults[i]});
 
   registry.callback_gauge("gateway_fault_error_rate", "Configured fraction of charge calls failed with 500",
                           [&faults] { return faults.snapshot().error_rate; });

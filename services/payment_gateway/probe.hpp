@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <string_view>
 
@@ -57,11 +58,11 @@ class Probe final {
   int in_flight() const { return in_flight_count_.load(); }
 
  private:
-  metrics::Counter* charges_[3];
-  metrics::Histogram* seconds_[5];
+  std::array<metrics::Counter*, 3> charges_{};       // by Outcome
+  std::array<metrics::Histogram*, 5> seconds_{};     // by Outcome, then replayed, rejected
   metrics::Counter& replays_;
-  metrics::Counter* rejections_[4];
-  metrics::Counter* faults_[3];
+  std::array<metrics::Counter*, 4> rejections_{};    // by Rejection
+  std::array<metrics::Counter*, 3> faults_{};        // by Fault
   metrics::Gauge& in_flight_;
   std::atomic<int> in_flight_count_{0};
 };
