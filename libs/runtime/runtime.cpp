@@ -68,14 +68,18 @@ int Runtime::run() {
   health_.check_now();
   health_.start();
 
+  // The guard keeps io_.run() from returning when it runs out of work (the acceptor closed,
+  // no request in flight) while stop actions still run: only the stopper ends the loop.
+  auto guard = asio::make_work_guard(io_);
+  std::thread stopper;
   asio::signal_set signals(io_, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     server.stop();
-    // Stop actions may block (consumer close, producer flush): run them off the I/O thread
-    // so in-flight requests can still complete, then stop the I/O loop.
-    std::thread([this] {
+    // Stop actions may block (consumer close, producer flush): run them off the I/O threads
+    // so in-flight requests can still complete, then end the I/O loop.
+    stopper = std::thread([this, &guard] {
       for (auto it = stop_actions_.rbegin(); it != stop_actions_.rend(); ++it) {
         try {
           (*it)();
@@ -83,8 +87,9 @@ int Runtime::run() {
           log::error("stop action failed", {{"error", e.what()}});
         }
       }
+      guard.reset();
       io_.stop();
-    }).detach();
+    });
   });
 
   log::info("started", {{"port", std::to_string(port)}, {"dataDir", data_dir_}});
@@ -93,6 +98,7 @@ int Runtime::run() {
   for (int i = 1; i < threads; ++i) pool.emplace_back([this] { io_.run(); });
   io_.run();
   for (auto& t : pool) t.join();
+  if (stopper.joinable()) stopper.join();
   health_.stop();
   log::info("stopped");
   return 0;
