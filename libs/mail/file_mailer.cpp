@@ -28,7 +28,8 @@ Status FileMailer::send(const Message& message) {
 
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  if (ec) return Error{"mail-write-failed", "cannot create " + dir_.string() + ": " + ec.message(), true};
+  if (ec)
+    return Error{"mail-write-failed", "cannot create " + dir_.string() + ": " + ec.message(), true};
 
   std::string name = std::to_string(epoch_ms(now)) + "-" + ids::uuid() + ".eml";
   auto final_path = dir_ / name;

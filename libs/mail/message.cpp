@@ -41,7 +41,8 @@ std::string_view utf8_prefix(std::string_view s, std::size_t n) {
 Result<std::string> mailbox_field(std::string_view mailbox, const char* which) {
   if (has_crlf(mailbox)) return invalid(std::string(which) + " contains a line break");
   std::string addr = addr_spec(mailbox);
-  if (!valid_addr_spec(addr)) return invalid(std::string(which) + " is not a valid address: '" + addr + "'");
+  if (!valid_addr_spec(addr))
+    return invalid(std::string(which) + " is not a valid address: '" + addr + "'");
   auto lt = mailbox.rfind('<');
   if (lt == std::string_view::npos) return addr;
   std::string name = trim(mailbox.substr(0, lt));
@@ -57,7 +58,8 @@ bool header_name_ok(std::string_view name) {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -91,12 +93,14 @@ std::string crlf_lines(std::string_view body, bool& seven_bit) {
 }  // namespace
 
 std::string base64(std::string_view data) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((data.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 2 < data.size(); i += 3) {
-    auto n = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8) |
+    auto n = (static_cast<unsigned char>(data[i]) << 16) |
+             (static_cast<unsigned char>(data[i + 1]) << 8) |
              static_cast<unsigned char>(data[i + 2]);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
@@ -109,7 +113,8 @@ std::string base64(std::string_view data) {
     out += kAlphabet[(n >> 12) & 63];
     out += "==";
   } else if (i + 2 == data.size()) {
-    auto n = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8);
+    auto n = (static_cast<unsigned char>(data[i]) << 16) |
+             (static_cast<unsigned char>(data[i + 1]) << 8);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
@@ -154,30 +159,35 @@ bool valid_addr_spec(std::string_view a) {
   }
   if (local.front() == '.' || local.back() == '.') return false;
   for (char c : domain) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.';
     if (!ok) return false;
   }
-  return domain.front() != '.' && domain.back() != '.' && domain.find("..") == std::string_view::npos;
+  return domain.front() != '.' && domain.back() != '.' &&
+         domain.find("..") == std::string_view::npos;
 }
 
 std::string rfc5322_date(SystemTime t) {
-  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed",
+                                                    "Thu", "Fri", "Sat"};
   static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[static_cast<std::size_t>(tm.tm_wday)],
-                tm.tm_mday, kMonths[static_cast<std::size_t>(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+                kDays[static_cast<std::size_t>(tm.tm_wday)], tm.tm_mday,
+                kMonths[static_cast<std::size_t>(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
   return buf;
 }
 
 std::string new_message_id(std::string_view from) {
   std::string addr = addr_spec(from);
   auto at = addr.rfind('@');
-  std::string domain = at == std::string::npos || at + 1 == addr.size() ? "orderflow.local" : addr.substr(at + 1);
+  std::string domain =
+      at == std::string::npos || at + 1 == addr.size() ? "orderflow.local" : addr.substr(at + 1);
   return "<" + ids::uuid() + "@" + domain + ">";
 }
 
@@ -192,10 +202,14 @@ Result<std::string> render(const Message& m, SystemTime date, std::string_view m
   std::vector<std::pair<std::string, std::string>> extra;
   for (const auto& [name, value] : m.headers) {
     if (!header_name_ok(name)) return invalid("bad header name '" + name + "'");
-    if (has_crlf(value) || !printable_ascii(value)) return invalid("header " + name + " must be one line of ASCII");
-    if (iequals(name, "Date")) date_value = value;
-    else if (iequals(name, "Message-ID")) id_value = value;
-    else extra.emplace_back(name, value);
+    if (has_crlf(value) || !printable_ascii(value))
+      return invalid("header " + name + " must be one line of ASCII");
+    if (iequals(name, "Date"))
+      date_value = value;
+    else if (iequals(name, "Message-ID"))
+      id_value = value;
+    else
+      extra.emplace_back(name, value);
   }
   if (has_crlf(id_value)) return invalid("Message-ID contains a line break");
 

@@ -36,7 +36,8 @@ void global_init() {
 
 }  // namespace
 
-SmtpMailer::SmtpMailer(std::string url, std::chrono::milliseconds timeout, std::chrono::milliseconds connect_timeout)
+SmtpMailer::SmtpMailer(std::string url, std::chrono::milliseconds timeout,
+                       std::chrono::milliseconds connect_timeout)
     : url_(std::move(url)), timeout_(timeout), connect_timeout_(connect_timeout) {
   // Here, at start-up on the main thread: curl_global_init is not thread-safe.
   global_init();

@@ -12,7 +12,8 @@ namespace orderflow::mail {
 // second at most here; no pooling needed), every transfer bounded by `timeout`.
 class SmtpMailer final : public Mailer {
  public:
-  SmtpMailer(std::string url, std::chrono::milliseconds timeout, std::chrono::milliseconds connect_timeout);
+  SmtpMailer(std::string url, std::chrono::milliseconds timeout,
+             std::chrono::milliseconds connect_timeout);
 
   Status send(const Message& message) override;
   std::string_view channel() const override { return "smtp"; }

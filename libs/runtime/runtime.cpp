@@ -99,6 +99,7 @@ int Runtime::run() {
   io_.run();
   for (auto& t : pool) t.join();
   if (stopper.joinable()) stopper.join();
+  blocking_.join();  // no offloaded work may outlive what main() destroys next
   health_.stop();
   log::info("stopped");
   return 0;

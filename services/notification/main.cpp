@@ -1,6 +1,7 @@
 // notification-service: the composition root. Config -> Kafka producer (DLQ) -> repository
 // -> mailer -> consumer of order-events -> HTTP handlers; stop actions run in reverse.
 #include <filesystem>
+#include <mutex>
 
 #include "libs/common/time.hpp"
 #include "libs/events/cloud_event.hpp"
@@ -37,9 +38,11 @@ int main(int argc, char** argv) {
     runtime::Runtime rt(kService, argc, argv, 8082);
     const auto& settings = rt.settings();
     const auto kafka_config = kafka::ClientConfig::from(settings);
-    const auto mail_config = mail::MailerConfig::from_settings(settings, default_mail_dir(rt.data_dir()));
+    const auto mail_config =
+        mail::MailerConfig::from_settings(settings, default_mail_dir(rt.data_dir()));
     const int partitions = static_cast<int>(settings.integer("topic-partitions", 6, 1, 1000));
-    const int replication = static_cast<int>(settings.integer("topic-replication-factor", 1, 1, 10));
+    const int replication =
+        static_cast<int>(settings.integer("topic-replication-factor", 1, 1, 10));
     const std::string group = settings.str("consumer-group", kService);
     notification::consumers::OrderOutcomeConsumer::Options options;
     options.consumer_group = group;
@@ -59,31 +62,34 @@ int main(int argc, char** argv) {
       log::warn("could not ensure topics", {{"error", s.error().message}});
     }
     auto mailer = mail::make_mailer(mail_config);
-    log::info("mail configured", {{"channel", std::string(mailer->channel())}, {"to", mail_config.describe()},
+    log::info("mail configured", {{"channel", std::string(mailer->channel())},
+                                  {"to", mail_config.describe()},
                                   {"from", mail_config.from}});
 
     notification::consumers::StopSignal stopping;
     notification::consumers::OrderOutcomeConsumer handler(
-        repo, *mailer, [&producer](kafka::Record r) { return producer.send_sync(std::move(r), std::chrono::seconds(10)); },
-        [&stopping](std::chrono::milliseconds d) { return stopping.wait_for(d); }, [] { return now_epoch_ms(); },
-        probe, options);
+        repo, *mailer,
+        [&producer](kafka::Record r) {
+          return producer.send_sync(std::move(r), std::chrono::seconds(10));
+        },
+        [&stopping](std::chrono::milliseconds d) { return stopping.wait_for(d); },
+        [] { return now_epoch_ms(); }, probe, options);
     kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, kService);
-    kafka::ConsumerLoop loop(consumer, [&handler](const kafka::Record& r) { handler.handle(r); }, events::kOrderEvents);
+    kafka::ConsumerLoop loop(
+        consumer, [&handler](const kafka::Record& r) { handler.handle(r); }, events::kOrderEvents);
 
     notification::handlers::add_routes(rt.router(), rt.blocking_pool(), repo);
     rt.health().add("kafka", [&producer] { return producer.ping(std::chrono::seconds(2)); });
     rt.health().add("db", [&repo] { return repo.ping(); });
 
     loop.start();
+    // Cut retry back-offs and SMTP transfers short (an unsent email's record is not
+    // committed and comes back after the restart), then close the consumer.
     rt.on_stop([&] {
-      // Cut retry back-offs and SMTP transfers short: an unsent email's record is not
-      // committed and comes back after the restart.
       stopping.stop();
       mailer->cancel();
       loop.stop();
     });
-    int code = rt.run();
-    rt.blocking_pool().join();  // no offloaded query may outlive the repository
-    return code;
+    return rt.run();
   });
 }

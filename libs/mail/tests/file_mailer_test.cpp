@@ -1,3 +1,5 @@
+#include "libs/mail/file_mailer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -5,7 +7,6 @@
 #include <sstream>
 
 #include "libs/common/ids.hpp"
-#include "libs/mail/file_mailer.hpp"
 
 namespace orderflow::mail {
 namespace {
@@ -30,7 +31,11 @@ TEST(FileMailer, WritesOneEmlFilePerMessage) {
   TempDir tmp;
   FileMailer mailer(tmp.path() / "nested" / "mail");  // created on first send
   EXPECT_EQ(mailer.channel(), "file");
-  Message m{"orderflow@localhost", "ann@example.com", "Your order o-1 is confirmed", "Total: 25.00 EUR", {}};
+  Message m{"orderflow@localhost",
+            "ann@example.com",
+            "Your order o-1 is confirmed",
+            "Total: 25.00 EUR",
+            {}};
   ASSERT_TRUE(mailer.send(m).ok());
   m.subject = "second";
   ASSERT_TRUE(mailer.send(m).ok());
@@ -50,7 +55,8 @@ TEST(FileMailer, WritesOneEmlFilePerMessage) {
     EXPECT_NE(text.find("\r\nMessage-ID: <"), std::string::npos);
     EXPECT_NE(text.find("\r\nContent-Type: text/plain; charset=utf-8\r\n"), std::string::npos);
     EXPECT_NE(text.find("\r\n\r\nTotal: 25.00 EUR\r\n"), std::string::npos);
-    if (text.find("\r\nSubject: Your order o-1 is confirmed\r\n") != std::string::npos) found_first = true;
+    if (text.find("\r\nSubject: Your order o-1 is confirmed\r\n") != std::string::npos)
+      found_first = true;
   }
   EXPECT_TRUE(found_first);
 }

@@ -1,15 +1,21 @@
+#include "libs/mail/message.hpp"
+
 #include <gtest/gtest.h>
 
 #include "libs/mail/mailer.hpp"
-#include "libs/mail/message.hpp"
 
 namespace orderflow::mail {
 namespace {
 
-SystemTime fixed_time() { return SystemTime{std::chrono::seconds{1769860800}}; }  // 2026-01-31T12:00:00Z
+SystemTime fixed_time() {
+  return SystemTime{std::chrono::seconds{1769860800}};
+}  // 2026-01-31T12:00:00Z
 
 Message sample() {
-  return Message{"orderflow@localhost", "ann@example.com", "Your order o-1 is confirmed", "Hello Ann\nTotal: 25.00 EUR\n",
+  return Message{"orderflow@localhost",
+                 "ann@example.com",
+                 "Your order o-1 is confirmed",
+                 "Hello Ann\nTotal: 25.00 EUR\n",
                  {}};
 }
 
@@ -32,11 +38,13 @@ TEST(MailMessage, RendersRfc5322HeadersAndCrlfBody) {
 TEST(MailMessage, ExtraHeadersAndStableMessageId) {
   auto m = sample();
   m.from = "Orderflow <orderflow@localhost>";
-  m.headers = {{"Message-ID", "<notification.o-1.confirmed@orderflow>"}, {"X-Orderflow-Order-Id", "o-1"}};
+  m.headers = {{"Message-ID", "<notification.o-1.confirmed@orderflow>"},
+               {"X-Orderflow-Order-Id", "o-1"}};
   auto text = render(m, fixed_time(), "<ignored@localhost>");
   ASSERT_TRUE(text.ok()) << text.error().message;
   EXPECT_NE(text->find("From: Orderflow <orderflow@localhost>\r\n"), std::string::npos);
-  EXPECT_NE(text->find("Message-ID: <notification.o-1.confirmed@orderflow>\r\n"), std::string::npos);
+  EXPECT_NE(text->find("Message-ID: <notification.o-1.confirmed@orderflow>\r\n"),
+            std::string::npos);
   EXPECT_EQ(text->find("ignored"), std::string::npos);
   EXPECT_NE(text->find("X-Orderflow-Order-Id: o-1\r\n"), std::string::npos);
 }
@@ -68,9 +76,11 @@ TEST(MailMessage, NonAsciiIsEncoded) {
   m.body = "Merci, Zoë!\n";
   auto text = render(m, fixed_time(), "<x@y>");
   ASSERT_TRUE(text.ok());
-  EXPECT_NE(text->find("Subject: =?UTF-8?B?" + base64("Commande confirmée") + "?=\r\n"), std::string::npos);
-  EXPECT_NE(text->find("Content-Transfer-Encoding: base64\r\n\r\n" + base64("Merci, Zoë!\r\n") + "\r\n"),
+  EXPECT_NE(text->find("Subject: =?UTF-8?B?" + base64("Commande confirmée") + "?=\r\n"),
             std::string::npos);
+  EXPECT_NE(
+      text->find("Content-Transfer-Encoding: base64\r\n\r\n" + base64("Merci, Zoë!\r\n") + "\r\n"),
+      std::string::npos);
 }
 
 TEST(MailMessage, LongNonAsciiSubjectIsFoldedIntoShortWords) {
@@ -114,14 +124,19 @@ TEST(MailMessage, Base64) {
 }
 
 TEST(MailConfig, ReadsSettingsAndHidesCredentials) {
-  Settings s(std::map<std::string, std::string>{{"smtp-url", "smtp://user:secret@mail.example.com:587"}, {"mail-from", "shop@example.com"}});
+  Settings s(std::map<std::string, std::string>{
+      {"smtp-url", "smtp://user:secret@mail.example.com:587"}, {"mail-from", "shop@example.com"}});
   auto c = MailerConfig::from_settings(s, "/tmp/mail");
   EXPECT_EQ(c.from, "shop@example.com");
   EXPECT_EQ(c.mail_dir, "/tmp/mail");
   EXPECT_EQ(c.timeout, std::chrono::milliseconds(10'000));
   EXPECT_EQ(c.describe(), "smtp://mail.example.com:587");
-  EXPECT_THROW(MailerConfig::from_settings(Settings(std::map<std::string, std::string>{{"smtp-url", "http://x"}}), "d"), ConfigError);
-  EXPECT_THROW(MailerConfig::from_settings(Settings(std::map<std::string, std::string>{{"mail-from", "nobody"}}), "d"), ConfigError);
+  EXPECT_THROW(MailerConfig::from_settings(
+                   Settings(std::map<std::string, std::string>{{"smtp-url", "http://x"}}), "d"),
+               ConfigError);
+  EXPECT_THROW(MailerConfig::from_settings(
+                   Settings(std::map<std::string, std::string>{{"mail-from", "nobody"}}), "d"),
+               ConfigError);
 }
 
 }  // namespace

@@ -29,8 +29,9 @@ bool stopping_error(const Error& e) { return e.code == "cancelled"; }
 
 }  // namespace
 
-OrderOutcomeConsumer::OrderOutcomeConsumer(repository::NotificationRepository& repo, mail::Mailer& mailer,
-                                           DlqSender dlq, Sleeper sleep, Clock clock, Probe& probe, Options options)
+OrderOutcomeConsumer::OrderOutcomeConsumer(repository::NotificationRepository& repo,
+                                           mail::Mailer& mailer, DlqSender dlq, Sleeper sleep,
+                                           Clock clock, Probe& probe, Options options)
     : repo_(repo),
       mailer_(mailer),
       dlq_(std::move(dlq)),
@@ -49,18 +50,23 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
 
   auto decoded = events::decode(record);
   if (!decoded) {
-    to_dlq(record, decoded.error(), 1, received_ms, record.header("ce_correlationid").value_or(""), trace_id);
+    to_dlq(record, decoded.error(), 1, received_ms, record.header("ce_correlationid").value_or(""),
+           trace_id);
     return;
   }
   const events::CloudEvent& ce = decoded->ce;
   auto outcome = domain::outcome_of_event_type(ce.type);
   if (!outcome) {
     probe_.skipped("not-an-outcome");
-    log::debug("event needs no notification", {{"eventType", ce.type}, {"eventId", ce.id}, {"orderId", record.key},
-                                                {"correlationId", ce.correlation_id}, {"traceId", trace_id}});
+    log::debug("event needs no notification", {{"eventType", ce.type},
+                                               {"eventId", ce.id},
+                                               {"orderId", record.key},
+                                               {"correlationId", ce.correlation_id},
+                                               {"traceId", trace_id}});
     return;
   }
-  auto parsed = events::parse_order_outcome(decoded->payload, *outcome == domain::Outcome::kConfirmed);
+  auto parsed =
+      events::parse_order_outcome(decoded->payload, *outcome == domain::Outcome::kConfirmed);
   if (!parsed) {
     to_dlq(record, parsed.error(), 1, received_ms, ce.correlation_id, trace_id);
     return;
@@ -90,14 +96,18 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
       log::info("recorded a notification sent earlier", ids);
       return;
     }
-    case domain::Action::kSend: break;
+    case domain::Action::kSend:
+      break;
   }
 
   const domain::Email email = domain::compose(event, sender_domain_);
-  mail::Message message{options_.from, email.to, email.subject, email.body, {{"Message-ID", email.message_id}}};
+  mail::Message message{
+      options_.from, email.to, email.subject, email.body, {{"Message-ID", email.message_id}}};
   // Optional trace headers: only when they are plain tokens (they come from the event).
-  if (printable_ascii(event.order_id)) message.headers.emplace_back("X-Orderflow-Order-Id", event.order_id);
-  if (printable_ascii(ce.correlation_id)) message.headers.emplace_back("X-Correlation-ID", ce.correlation_id);
+  if (printable_ascii(event.order_id))
+    message.headers.emplace_back("X-Orderflow-Order-Id", event.order_id);
+  if (printable_ascii(ce.correlation_id))
+    message.headers.emplace_back("X-Correlation-ID", ce.correlation_id);
 
   int attempt_no = 0;
   auto result = domain::retry(
@@ -128,10 +138,9 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
     return;
   }
 
-  repository::Notification sent{event.order_id, *outcome,
-                                email.to,       email.subject,
-                                std::string(mailer_.channel()), ce.id,
-                                ce.correlation_id, clock_()};
+  repository::Notification sent{
+      event.order_id, *outcome,          email.to, email.subject, std::string(mailer_.channel()),
+      ce.id,          ce.correlation_id, clock_()};
   probe_.sent(outcome_name, sent.channel);
   log::info("customer notified", {{"orderId", event.order_id},
                                   {"correlationId", ce.correlation_id},
@@ -150,12 +159,17 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
 void OrderOutcomeConsumer::to_dlq(const kafka::Record& record, const Error& error, int attempts,
                                   std::int64_t first_failure_ms, const std::string& correlation_id,
                                   const std::string& trace_id) {
-  kafka::DlqFailure failure{options_.consumer_group, error.code,       error.message,
-                            attempts,                iso8601_from_ms(first_failure_ms), iso8601_from_ms(clock_())};
+  kafka::DlqFailure failure{options_.consumer_group,
+                            error.code,
+                            error.message,
+                            attempts,
+                            iso8601_from_ms(first_failure_ms),
+                            iso8601_from_ms(clock_())};
   auto status = dlq_(kafka::make_dlq_record(record, options_.dlq_topic, failure));
   if (!status) {
     // Not stored: the ConsumerLoop hands the record back after a back-off.
-    throw std::runtime_error("cannot produce to " + options_.dlq_topic + ": " + status.error().message);
+    throw std::runtime_error("cannot produce to " + options_.dlq_topic + ": " +
+                             status.error().message);
   }
   probe_.dlq(options_.dlq_topic, error.code);
   log::warn("record sent to the DLQ", {{"orderId", record.key},

@@ -37,14 +37,15 @@ class OrderOutcomeConsumer final {
     domain::RetryPolicy retry;
   };
 
-  OrderOutcomeConsumer(repository::NotificationRepository& repo, mail::Mailer& mailer, DlqSender dlq, Sleeper sleep,
-                       Clock clock, Probe& probe, Options options);
+  OrderOutcomeConsumer(repository::NotificationRepository& repo, mail::Mailer& mailer,
+                       DlqSender dlq, Sleeper sleep, Clock clock, Probe& probe, Options options);
 
   void handle(const kafka::Record& record);
 
  private:
-  void to_dlq(const kafka::Record& record, const Error& error, int attempts, std::int64_t first_failure_ms,
-              const std::string& correlation_id, const std::string& trace_id);
+  void to_dlq(const kafka::Record& record, const Error& error, int attempts,
+              std::int64_t first_failure_ms, const std::string& correlation_id,
+              const std::string& trace_id);
 
   repository::NotificationRepository& repo_;
   mail::Mailer& mailer_;

@@ -79,8 +79,9 @@ Email compose(const events::OrderOutcome& e, std::string_view sender_domain) {
   }
   body += "\nOrder id: " + e.order_id + "\n\n-- \norderflow\n";
   m.body = std::move(body);
-  m.message_id = "<order-" + id_part(e.order_id) + "." + (e.confirmed ? "confirmed" : "failed") + "@" +
-                 (sender_domain.empty() ? std::string("orderflow.local") : std::string(sender_domain)) + ">";
+  m.message_id =
+      "<order-" + id_part(e.order_id) + "." + (e.confirmed ? "confirmed" : "failed") + "@" +
+      (sender_domain.empty() ? std::string("orderflow.local") : std::string(sender_domain)) + ">";
   return m;
 }
 
@@ -93,10 +94,14 @@ Action decide(const Known& known) {
 
 std::string_view action_name(Action action) {
   switch (action) {
-    case Action::kSend: return "send";
-    case Action::kRecordOnly: return "record-only";
-    case Action::kSkipRedelivered: return "skip-redelivered";
-    case Action::kSkipDuplicate: return "skip-duplicate";
+    case Action::kSend:
+      return "send";
+    case Action::kRecordOnly:
+      return "record-only";
+    case Action::kSkipRedelivered:
+      return "skip-redelivered";
+    case Action::kSkipDuplicate:
+      return "skip-duplicate";
   }
   return "unknown";
 }

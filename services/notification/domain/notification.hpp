@@ -24,7 +24,8 @@ struct Email final {
   std::string to;
   std::string subject;
   std::string body;
-  std::string message_id;  // stable per order and outcome: a resent copy is recognisably the same mail
+  std::string
+      message_id;  // stable per order and outcome: a resent copy is recognisably the same mail
 };
 
 // The customer email for an outcome. `sender_domain` is the domain of the From address.
@@ -35,8 +36,8 @@ std::string describe_failure(std::string_view reason);
 
 // What is already known about an outcome event.
 struct Known final {
-  bool event_recorded = false;    // this ce_id already led to a recorded notification
-  bool outcome_recorded = false;  // this order's outcome was already notified (any event id)
+  bool event_recorded = false;     // this ce_id already led to a recorded notification
+  bool outcome_recorded = false;   // this order's outcome was already notified (any event id)
   bool sent_not_recorded = false;  // sent by this process, but recording it failed (retrying)
 };
 

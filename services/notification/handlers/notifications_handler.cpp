@@ -27,19 +27,22 @@ boost::json::array to_json(const std::vector<repository::Notification>& notifica
   return out;
 }
 
-void add_routes(http::Router& router, boost::asio::thread_pool& blocking, repository::NotificationRepository& repo) {
-  router.add(http::Verb::get, "/api/v1/notifications",
-             [&blocking, &repo](http::RequestContext& ctx) -> http::asio::awaitable<http::Response> {
-               auto order_id = ctx.query_param("orderId");
-               if (order_id && order_id->empty()) order_id.reset();
-               if (order_id && order_id->size() > kMaxOrderId) {
-                 co_return http::problem(http::Status::bad_request, "invalid-parameter", "Bad Request",
-                                         "orderId is longer than 255 characters", {{"orderId", "too long"}});
-               }
-               auto query = [&repo, order_id] { return repo.list(order_id, kListLimit); };
-               auto rows = co_await http::offload(blocking, query);
-               co_return http::json_response(http::Status::ok, to_json(rows));
-             });
+void add_routes(http::Router& router, boost::asio::thread_pool& blocking,
+                repository::NotificationRepository& repo) {
+  router.add(
+      http::Verb::get, "/api/v1/notifications",
+      [&blocking, &repo](http::RequestContext& ctx) -> http::asio::awaitable<http::Response> {
+        auto order_id = ctx.query_param("orderId");
+        if (order_id && order_id->empty()) order_id.reset();
+        if (order_id && order_id->size() > kMaxOrderId) {
+          co_return http::problem(http::Status::bad_request, "invalid-parameter", "Bad Request",
+                                  "orderId is longer than 255 characters",
+                                  {{"orderId", "too long"}});
+        }
+        auto query = [&repo, order_id] { return repo.list(order_id, kListLimit); };
+        auto rows = co_await http::offload(blocking, query);
+        co_return http::json_response(http::Status::ok, to_json(rows));
+      });
 }
 
 }  // namespace orderflow::notification::handlers

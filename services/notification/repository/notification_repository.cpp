@@ -32,8 +32,8 @@ NotificationRepository::NotificationRepository(storage::Database& db) : db_(db) 
   db_.migrate(kMigrations);
 }
 
-domain::Known NotificationRepository::lookup(const std::string& event_id, const std::string& order_id,
-                                             domain::Outcome outcome) {
+domain::Known NotificationRepository::lookup(const std::string& event_id,
+                                             const std::string& order_id, domain::Outcome outcome) {
   auto lock = db_.lock();
   domain::Known known;
   auto by_event = db_.prepare("SELECT 1 FROM notifications WHERE event_id = ?");
@@ -48,7 +48,8 @@ domain::Known NotificationRepository::lookup(const std::string& event_id, const 
 bool NotificationRepository::record(const Notification& n) {
   auto lock = db_.lock();
   auto st = db_.prepare(
-      "INSERT INTO notifications (order_id, outcome, recipient, subject, channel, event_id, correlation_id,"
+      "INSERT INTO notifications (order_id, outcome, recipient, subject, channel, event_id, "
+      "correlation_id,"
       " sent_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
   st.bind(1, sv(n.order_id))
       .bind(2, domain::outcome_name(n.outcome))
@@ -62,12 +63,16 @@ bool NotificationRepository::record(const Notification& n) {
   return db_.changes() == 1;
 }
 
-std::vector<Notification> NotificationRepository::list(const std::optional<std::string>& order_id, int limit) {
+std::vector<Notification> NotificationRepository::list(const std::optional<std::string>& order_id,
+                                                       int limit) {
   auto lock = db_.lock();
   constexpr std::string_view kColumns =
-      "SELECT order_id, outcome, recipient, subject, channel, event_id, correlation_id, sent_at_ms FROM notifications ";
-  auto st = order_id ? db_.prepare(std::string(kColumns) + "WHERE order_id = ? ORDER BY sent_at_ms DESC, id DESC LIMIT ?")
-                     : db_.prepare(std::string(kColumns) + "ORDER BY sent_at_ms DESC, id DESC LIMIT ?");
+      "SELECT order_id, outcome, recipient, subject, channel, event_id, correlation_id, sent_at_ms "
+      "FROM notifications ";
+  auto st = order_id
+                ? db_.prepare(std::string(kColumns) +
+                              "WHERE order_id = ? ORDER BY sent_at_ms DESC, id DESC LIMIT ?")
+                : db_.prepare(std::string(kColumns) + "ORDER BY sent_at_ms DESC, id DESC LIMIT ?");
   int i = 0;
   if (order_id) st.bind(++i, sv(*order_id));
   st.bind(++i, limit);

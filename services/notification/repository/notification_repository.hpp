@@ -30,7 +30,8 @@ class NotificationRepository final {
   explicit NotificationRepository(storage::Database& db);  // applies migrations
 
   // Whether this event, or any event for this order's outcome, is already recorded.
-  domain::Known lookup(const std::string& event_id, const std::string& order_id, domain::Outcome outcome);
+  domain::Known lookup(const std::string& event_id, const std::string& order_id,
+                       domain::Outcome outcome);
   // Records a sent notification. False when it was already recorded (same event or same
   // order outcome): the caller has nothing more to do.
   bool record(const Notification& n);

@@ -27,28 +27,34 @@ class FakeMailer final : public mail::Mailer {
   std::vector<Error> failures;
 };
 
-class ConsumerTest : public ::testing::Test {
+class NotificationConsumerTest : public ::testing::Test {
  protected:
-  ConsumerTest()
-      : path_(std::filesystem::temp_directory_path() / ("notification-consumer-" + ids::uuid() + ".db")),
+  NotificationConsumerTest()
+      : path_(std::filesystem::temp_directory_path() /
+              ("notification-consumer-" + ids::uuid() + ".db")),
         db_(path_.string()),
         repo_(db_),
         probe_(registry_),
-        consumer_(repo_, mailer_, [this](kafka::Record r) -> Status {
-                    if (dlq_fails_) return Error{"timeout", "broker down", true};
-                    dlq_.push_back(std::move(r));
-                    return ok_status();
-                  },
-                  [this](std::chrono::milliseconds d) {
-                    sleeps_.push_back(d);
-                    return !stopping_;
-                  },
-                  [] { return std::int64_t{1'769'860'800'000}; }, probe_, OrderOutcomeConsumer::Options{}) {}
-  ~ConsumerTest() override {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + suffix);
+        consumer_(
+            repo_, mailer_,
+            [this](kafka::Record r) -> Status {
+              if (dlq_fails_) return Error{"timeout", "broker down", true};
+              dlq_.push_back(std::move(r));
+              return ok_status();
+            },
+            [this](std::chrono::milliseconds d) {
+              sleeps_.push_back(d);
+              return !stopping_;
+            },
+            [] { return std::int64_t{1'769'860'800'000}; }, probe_,
+            OrderOutcomeConsumer::Options{}) {}
+  ~NotificationConsumerTest() override {
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path_.string() + suffix);
   }
 
-  static kafka::Record outcome_record(const std::string& order_id, bool confirmed, std::string event_id = ids::uuid()) {
+  static kafka::Record outcome_record(const std::string& order_id, bool confirmed,
+                                      std::string event_id = ids::uuid()) {
     events::OrderOutcome e;
     e.order_id = order_id;
     e.customer_id = "c-42";
@@ -57,10 +63,12 @@ class ConsumerTest : public ::testing::Test {
     e.total_amount = "25.00";
     e.confirmed = confirmed;
     e.at = "2026-01-31T12:00:00.000Z";
-    if (confirmed) e.charge_id = "ch_1";
-    else e.failure_reason = "card_declined";
-    auto ce = events::CloudEvent::make(confirmed ? "OrderConfirmed" : "OrderFailed", "order-service", "corr-" + order_id,
-                                       trace::Context::root());
+    if (confirmed)
+      e.charge_id = "ch_1";
+    else
+      e.failure_reason = "card_declined";
+    auto ce = events::CloudEvent::make(confirmed ? "OrderConfirmed" : "OrderFailed",
+                                       "order-service", "corr-" + order_id, trace::Context::root());
     ce.id = std::move(event_id);
     auto r = events::encode("order-events", order_id, ce, events::to_json(e));
     r.partition = 2;
@@ -81,7 +89,7 @@ class ConsumerTest : public ::testing::Test {
   OrderOutcomeConsumer consumer_;
 };
 
-TEST_F(ConsumerTest, ConfirmedOrderIsMailedOnceAndRecorded) {
+TEST_F(NotificationConsumerTest, ConfirmedOrderIsMailedOnceAndRecorded) {
   auto record = outcome_record("o-1", true, "e-1");
   consumer_.handle(record);
   ASSERT_EQ(mailer_.sent.size(), 1u);
@@ -100,12 +108,13 @@ TEST_F(ConsumerTest, ConfirmedOrderIsMailedOnceAndRecorded) {
   EXPECT_EQ(listed[0].outcome, domain::Outcome::kConfirmed);
   EXPECT_EQ(listed[0].channel, "smtp");
   EXPECT_EQ(listed[0].correlation_id, "corr-o-1");
-  EXPECT_NE(registry_.render().find("notifications_sent_total{outcome=\"CONFIRMED\",channel=\"smtp\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      registry_.render().find("notifications_sent_total{outcome=\"CONFIRMED\",channel=\"smtp\"} 1"),
+      std::string::npos)
       << registry_.render();
 }
 
-TEST_F(ConsumerTest, FailedOrderIsMailedWithTheReason) {
+TEST_F(NotificationConsumerTest, FailedOrderIsMailedWithTheReason) {
   consumer_.handle(outcome_record("o-2", false));
   ASSERT_EQ(mailer_.sent.size(), 1u);
   EXPECT_EQ(mailer_.sent[0].subject, "Your order o-2 could not be completed");
@@ -113,14 +122,15 @@ TEST_F(ConsumerTest, FailedOrderIsMailedWithTheReason) {
   EXPECT_EQ(repo_.list(std::string("o-2"), 100).at(0).outcome, domain::Outcome::kFailed);
 }
 
-TEST_F(ConsumerTest, OtherEventTypesAreSkipped) {
-  auto ce = events::CloudEvent::make("OrderCreated", "order-service", "corr", trace::Context::root());
+TEST_F(NotificationConsumerTest, OtherEventTypesAreSkipped) {
+  auto ce =
+      events::CloudEvent::make("OrderCreated", "order-service", "corr", trace::Context::root());
   consumer_.handle(events::encode("order-events", "o-3", ce, {{"orderId", "o-3"}}));
   EXPECT_TRUE(mailer_.attempts.empty());
   EXPECT_TRUE(dlq_.empty());
 }
 
-TEST_F(ConsumerTest, MalformedAndUnknownVersionsGoToTheDlq) {
+TEST_F(NotificationConsumerTest, MalformedAndUnknownVersionsGoToTheDlq) {
   kafka::Record junk;
   junk.topic = "order-events";
   junk.key = "o-4";
@@ -134,7 +144,9 @@ TEST_F(ConsumerTest, MalformedAndUnknownVersionsGoToTheDlq) {
   consumer_.handle(v2);
 
   auto missing = outcome_record("o-6", false);
-  missing.value = R"({"schemaVersion":1,"orderId":"o-6","customerEmail":"ann@example.com"})";  // no failureReason
+  missing.value =
+      R"({"schemaVersion":1,"orderId":"o-6","customerEmail":"ann@example.com"})";  // no
+                                                                                   // failureReason
   consumer_.handle(missing);
 
   EXPECT_TRUE(mailer_.attempts.empty());
@@ -152,7 +164,7 @@ TEST_F(ConsumerTest, MalformedAndUnknownVersionsGoToTheDlq) {
   EXPECT_EQ(dlq_[2].header("dlq-reason"), "malformed-event");
 }
 
-TEST_F(ConsumerTest, SmtpOutageIsRetriedThenDeadLettered) {
+TEST_F(NotificationConsumerTest, SmtpOutageIsRetriedThenDeadLettered) {
   mailer_.failures.assign(3, Error{"smtp-unavailable", "connection refused", true});
   consumer_.handle(outcome_record("o-7", true));
   EXPECT_EQ(mailer_.attempts.size(), 3u);
@@ -164,7 +176,7 @@ TEST_F(ConsumerTest, SmtpOutageIsRetriedThenDeadLettered) {
   EXPECT_TRUE(repo_.list(std::string("o-7"), 100).empty());
 }
 
-TEST_F(ConsumerTest, TransientSmtpFailureRecovers) {
+TEST_F(NotificationConsumerTest, TransientSmtpFailureRecovers) {
   mailer_.failures.assign(1, Error{"smtp-unavailable", "timeout", true});
   consumer_.handle(outcome_record("o-8", true));
   EXPECT_EQ(mailer_.sent.size(), 1u);
@@ -172,7 +184,7 @@ TEST_F(ConsumerTest, TransientSmtpFailureRecovers) {
   EXPECT_EQ(repo_.list(std::string("o-8"), 100).size(), 1u);
 }
 
-TEST_F(ConsumerTest, RejectedMailIsNotRetried) {
+TEST_F(NotificationConsumerTest, RejectedMailIsNotRetried) {
   mailer_.failures.assign(1, Error{"smtp-rejected", "550 no such user", false});
   consumer_.handle(outcome_record("o-9", true));
   EXPECT_EQ(mailer_.attempts.size(), 1u);
@@ -180,7 +192,7 @@ TEST_F(ConsumerTest, RejectedMailIsNotRetried) {
   EXPECT_EQ(dlq_[0].header("dlq-reason"), "smtp-rejected");
 }
 
-TEST_F(ConsumerTest, StoppingHandsTheRecordBackInsteadOfDeadLettering) {
+TEST_F(NotificationConsumerTest, StoppingHandsTheRecordBackInsteadOfDeadLettering) {
   stopping_ = true;
   mailer_.failures.assign(3, Error{"smtp-unavailable", "down", true});
   EXPECT_THROW(consumer_.handle(outcome_record("o-10", true)), std::runtime_error);
@@ -192,7 +204,7 @@ TEST_F(ConsumerTest, StoppingHandsTheRecordBackInsteadOfDeadLettering) {
   EXPECT_TRUE(dlq_.empty());
 }
 
-TEST_F(ConsumerTest, DlqOutageAsksForRedelivery) {
+TEST_F(NotificationConsumerTest, DlqOutageAsksForRedelivery) {
   dlq_fails_ = true;
   kafka::Record junk;
   junk.topic = "order-events";

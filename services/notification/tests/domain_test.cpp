@@ -28,7 +28,7 @@ events::OrderOutcome failed(std::string reason) {
   return e;
 }
 
-TEST(OutcomeMapping, OnlyFinalOutcomesAreNotified) {
+TEST(NotificationOutcome, OnlyFinalOutcomesAreNotified) {
   EXPECT_EQ(outcome_of_event_type("OrderConfirmed"), Outcome::kConfirmed);
   EXPECT_EQ(outcome_of_event_type("OrderFailed"), Outcome::kFailed);
   EXPECT_EQ(outcome_of_event_type("OrderCreated"), std::nullopt);
@@ -36,7 +36,7 @@ TEST(OutcomeMapping, OnlyFinalOutcomesAreNotified) {
   EXPECT_EQ(outcome_of_event_type(""), std::nullopt);
 }
 
-TEST(OutcomeMapping, NamesRoundTrip) {
+TEST(NotificationOutcome, NamesRoundTrip) {
   EXPECT_EQ(outcome_name(Outcome::kConfirmed), "CONFIRMED");
   EXPECT_EQ(outcome_name(Outcome::kFailed), "FAILED");
   EXPECT_EQ(parse_outcome_name("CONFIRMED"), Outcome::kConfirmed);
@@ -44,7 +44,7 @@ TEST(OutcomeMapping, NamesRoundTrip) {
   EXPECT_EQ(parse_outcome_name("failed"), std::nullopt);
 }
 
-TEST(Compose, ConfirmedEmail) {
+TEST(NotificationCompose, ConfirmedEmail) {
   auto m = compose(confirmed(), "shop.example");
   EXPECT_EQ(m.to, "ann@example.com");
   EXPECT_EQ(m.subject, "Your order o-1 is confirmed");
@@ -54,7 +54,7 @@ TEST(Compose, ConfirmedEmail) {
   EXPECT_EQ(m.message_id, "<order-o-1.confirmed@shop.example>");
 }
 
-TEST(Compose, FailedEmailExplainsTheReason) {
+TEST(NotificationCompose, FailedEmailExplainsTheReason) {
   auto m = compose(failed("card_declined"), "shop.example");
   EXPECT_EQ(m.subject, "Your order o-1 could not be completed");
   EXPECT_NE(m.body.find("your card was declined"), std::string::npos) << m.body;
@@ -69,7 +69,7 @@ TEST(Compose, FailedEmailExplainsTheReason) {
   EXPECT_NE(other.body.find("something_new"), std::string::npos);
 }
 
-TEST(Compose, MissingOptionalFieldsAreLeftOut) {
+TEST(NotificationCompose, MissingOptionalFieldsAreLeftOut) {
   auto e = confirmed();
   e.total_amount.clear();
   e.charge_id.clear();
@@ -82,7 +82,7 @@ TEST(Compose, MissingOptionalFieldsAreLeftOut) {
   EXPECT_EQ(compose(e, "d").message_id, "<order-o_1_x_.confirmed@d>");
 }
 
-TEST(Idempotency, SendsOnlyWhenNothingIsKnown) {
+TEST(NotificationIdempotency, SendsOnlyWhenNothingIsKnown) {
   EXPECT_EQ(decide({}), Action::kSend);
   EXPECT_EQ(decide({.event_recorded = true, .outcome_recorded = true}), Action::kSkipRedelivered);
   EXPECT_EQ(decide({.event_recorded = false, .outcome_recorded = true}), Action::kSkipDuplicate);
@@ -100,47 +100,60 @@ struct FakeSleep {
   }
 };
 
-TEST(Retry, RetriesRetryableErrorsWithDoublingBackoff) {
+TEST(NotificationRetry, RetriesRetryableErrorsWithDoublingBackoff) {
   RetryPolicy policy{3, std::chrono::milliseconds(100), std::chrono::milliseconds(1000)};
   int calls = 0;
   FakeSleep sleep;
-  auto r = retry(policy, [&]() -> Status {
-    ++calls;
-    return Error{"smtp-unavailable", "down", true};
-  }, std::ref(sleep));
+  auto r = retry(
+      policy,
+      [&]() -> Status {
+        ++calls;
+        return Error{"smtp-unavailable", "down", true};
+      },
+      std::ref(sleep));
   EXPECT_FALSE(r.status.ok());
   EXPECT_EQ(r.attempts, 3);
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(sleep.waits, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(100),
-                                                                  std::chrono::milliseconds(200)}));
+                                                                 std::chrono::milliseconds(200)}));
 }
 
-TEST(Retry, StopsOnSuccessAndOnPermanentErrors) {
+TEST(NotificationRetry, StopsOnSuccessAndOnPermanentErrors) {
   RetryPolicy policy;
   FakeSleep sleep;
   int calls = 0;
-  auto ok = retry(policy, [&]() -> Status { return ++calls < 2 ? Status(Error{"x", "", true}) : ok_status(); },
-                  std::ref(sleep));
+  auto ok = retry(
+      policy,
+      [&]() -> Status {
+        return ++calls < 2 ? Status(Error{"x", "", true}) : ok_status();
+      },
+      std::ref(sleep));
   EXPECT_TRUE(ok.status.ok());
   EXPECT_EQ(ok.attempts, 2);
 
   calls = 0;
-  auto rejected = retry(policy, [&]() -> Status {
-    ++calls;
-    return Error{"smtp-rejected", "550", false};
-  }, std::ref(sleep));
+  auto rejected = retry(
+      policy,
+      [&]() -> Status {
+        ++calls;
+        return Error{"smtp-rejected", "550", false};
+      },
+      std::ref(sleep));
   EXPECT_EQ(rejected.attempts, 1);
   EXPECT_EQ(rejected.status.error().code, "smtp-rejected");
 }
 
-TEST(Retry, AStopCutsTheBackoffShort) {
+TEST(NotificationRetry, AStopCutsTheBackoffShort) {
   FakeSleep sleep;
   sleep.allow = false;
   int calls = 0;
-  auto r = retry(RetryPolicy{}, [&]() -> Status {
-    ++calls;
-    return Error{"smtp-unavailable", "down", true};
-  }, std::ref(sleep));
+  auto r = retry(
+      RetryPolicy{},
+      [&]() -> Status {
+        ++calls;
+        return Error{"smtp-unavailable", "down", true};
+      },
+      std::ref(sleep));
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(r.attempts, 1);
   EXPECT_FALSE(r.status.ok());

@@ -10,9 +10,11 @@ namespace {
 
 class TempDb final {
  public:
-  TempDb() : path_(std::filesystem::temp_directory_path() / ("notification-" + ids::uuid() + ".db")) {}
+  TempDb()
+      : path_(std::filesystem::temp_directory_path() / ("notification-" + ids::uuid() + ".db")) {}
   ~TempDb() {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + suffix);
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path_.string() + suffix);
   }
   std::string path() const { return path_.string(); }
 
@@ -21,7 +23,8 @@ class TempDb final {
 };
 
 Notification note(std::string order, domain::Outcome outcome, std::string event, std::int64_t at) {
-  return Notification{std::move(order), outcome, "ann@example.com", "subject", "smtp", std::move(event), "corr-1", at};
+  return Notification{std::move(order), outcome,          "ann@example.com", "subject",
+                      "smtp",           std::move(event), "corr-1",          at};
 }
 
 TEST(NotificationRepository, RecordsOncePerOrderOutcomeAndPerEvent) {
@@ -37,7 +40,8 @@ TEST(NotificationRepository, RecordsOncePerOrderOutcomeAndPerEvent) {
   EXPECT_TRUE(repo.record(note("o-1", domain::Outcome::kConfirmed, "e-1", 1000)));
   EXPECT_FALSE(repo.record(note("o-1", domain::Outcome::kConfirmed, "e-1", 1001)));  // same event
   EXPECT_FALSE(repo.record(note("o-1", domain::Outcome::kConfirmed, "e-2", 1002)));  // same outcome
-  EXPECT_TRUE(repo.record(note("o-1", domain::Outcome::kFailed, "e-3", 1003)));      // the other outcome
+  EXPECT_TRUE(
+      repo.record(note("o-1", domain::Outcome::kFailed, "e-3", 1003)));  // the other outcome
 
   known = repo.lookup("e-1", "o-1", domain::Outcome::kConfirmed);
   EXPECT_TRUE(known.event_recorded);
@@ -55,7 +59,8 @@ TEST(NotificationRepository, ListsNewestFirstAndFiltersByOrder) {
     storage::Database db(tmp.path());
     NotificationRepository repo(db);
     for (int i = 0; i < 5; ++i) {
-      repo.record(note("o-" + std::to_string(i), domain::Outcome::kConfirmed, "e-" + std::to_string(i), 1000 + i));
+      repo.record(note("o-" + std::to_string(i), domain::Outcome::kConfirmed,
+                       "e-" + std::to_string(i), 1000 + i));
     }
   }
   storage::Database db(tmp.path());  // reopened: the rows are on disk, migrations not re-run
