@@ -36,15 +36,22 @@ kafka-down:
 	@scripts/kafka.sh stop
 
 up: build kafka-up
+	@scripts/zipkin.sh start || echo "Zipkin did not start (see above); the stack runs without traces"
 	@scripts/stack.sh up
+	@scripts/zipkin.sh status >/dev/null 2>&1 && echo "traces: $$(scripts/zipkin.sh url)/zipkin/" || true
+	@scripts/prometheus.sh start || echo "Prometheus did not start (see above); the stack runs without it"
 
 down:
+	@scripts/prometheus.sh stop
 	@scripts/stack.sh down
+	@scripts/zipkin.sh stop
 	@scripts/kafka.sh stop
 
 status:
 	@scripts/kafka.sh status || true
 	@scripts/stack.sh status || true
+	@scripts/zipkin.sh status || true
+	@scripts/prometheus.sh status || true
 
 demo:
 	@scripts/demo.sh

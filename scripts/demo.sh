@@ -18,6 +18,8 @@ ORDER_URL="$(service_url order-service)"
 NOTIFY_URL="$(service_url notification-service)"
 ALERT_URL="$(service_url alerting-service)"
 GATEWAY_URL="$(service_url payment-gateway)"
+# The token scripts/stack.sh gives alerting-service for its admin (DLQ) endpoints.
+ADMIN_TOKEN="${ORDERFLOW_ADMIN_TOKEN-dev-admin-token}"
 RUN_ID="demo-$(date +%H%M%S)"
 
 [ "$(http_code "$ORDER_URL/actuator/health")" = 200 ] ||
@@ -138,7 +140,10 @@ cat <<EOF
     notifications   $NOTIFY_URL/api/v1/notifications?orderId=${IDS[0]}
     alerts          $ALERT_URL/api/v1/alerts
     DLQ             $ALERT_URL/api/v1/dlq
-                    $ALERT_URL/api/v1/dlq/payment-service.dlq/messages?limit=10
+    DLQ (admin)     curl -H 'Authorization: Bearer $ADMIN_TOKEN' '$ALERT_URL/api/v1/dlq/payment-service.dlq/messages?limit=10'
+                    curl -H 'Authorization: Bearer $ADMIN_TOKEN' -H 'Content-Type: application/json' \\
+                      -d '{"all":true,"dryRun":true}' $ALERT_URL/api/v1/dlq/payment-service.dlq/replay
+                    curl -H 'Authorization: Bearer $ADMIN_TOKEN' $ALERT_URL/api/v1/dlq/replays
     gateway ledger  $GATEWAY_URL/v1/charges?orderId=${IDS[0]}
     health          $ORDER_URL/actuator/health (each service: /actuator/health)
     metrics         $ORDER_URL/metrics (each service: /metrics, /actuator/prometheus)

@@ -20,6 +20,7 @@ APT_PACKAGES=(
   kcat curl jq         # scripts and demo
   openjdk-17-jre-headless maven  # the local Kafka broker (from Maven Central)
   python3 python3-venv # e2e tests
+  prometheus           # scripts/prometheus.sh, promtool (metrics and alert rule checks)
 )
 
 missing=()

@@ -12,7 +12,9 @@
 #
 # Environment: ORDERFLOW_KAFKA_PORT (9092), ORDERFLOW_KAFKA_CONTROLLER_PORT (port + 1),
 # ORDERFLOW_KAFKA_DIR (<run dir>/kafka), ORDERFLOW_KAFKA_HEAP (512m),
-# ORDERFLOW_KAFKA_WAIT_S (90).
+# ORDERFLOW_KAFKA_WAIT_S (90), ORDERFLOW_KAFKA_JMX_PORT (Kafka port - 2021, i.e. 7071:
+# Prometheus' JMX exporter agent serves the broker's metrics at http://127.0.0.1:<port>/metrics;
+# 0 = no agent).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -28,6 +30,8 @@ DATA_DIR="$KAFKA_DIR/data"
 CONFIG="$KAFKA_DIR/server.properties"
 LOG4J="$KAFKA_DIR/log4j.properties"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+JMX_PORT="$KAFKA_JMX_PORT"
+JMX_CONFIG="$ORDERFLOW_ROOT/deploy/prometheus/kafka-jmx.yml"
 
 kafka_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM"; }
 
@@ -62,6 +66,25 @@ classpath_file() {
   fi
   mv "$tmp" "$cp_file"
   echo "$cp_file"
+}
+
+jmx_exporter_version() { sed -n 's:.*<jmx.exporter.version>\(.*\)</jmx.exporter.version>.*:\1:p' "$POM"; }
+
+# Print the JMX exporter agent jar, fetching it with Maven the first time (cached in ~/.m2
+# and copied into the Kafka run folder).
+jmx_agent_jar() {
+  local version jar
+  version="$(jmx_exporter_version)"
+  jar="$KAFKA_DIR/jmx_prometheus_javaagent-$version.jar"
+  if [ ! -s "$jar" ]; then
+    info "fetching the Prometheus JMX exporter $version from Maven Central (once; cached in ~/.m2)" >&2
+    mkdir -p "$KAFKA_DIR"
+    (cd "$ORDERFLOW_ROOT/scripts/kafka" &&
+      mvn -B -q -f "$POM" dependency:copy -Dartifact="io.prometheus.jmx:jmx_prometheus_javaagent:$version" \
+        -DoutputDirectory="$KAFKA_DIR" >"$KAFKA_DIR/maven-jmx.log" 2>&1) ||
+      { log_tail "$KAFKA_DIR/maven-jmx.log"; die "Maven could not fetch the JMX exporter (log: $KAFKA_DIR/maven-jmx.log)"; }
+  fi
+  echo "$jar"
 }
 
 all_jars_present() {
@@ -175,8 +198,11 @@ cmd_start() {
     ok "a Kafka broker not started by this script already answers at $BOOTSTRAP; using it"
     return
   fi
-  local cp pid
+  local cp pid agent=()
   cp="$(classpath_file)"
+  if [ "$JMX_PORT" != 0 ]; then
+    agent=("-javaagent:$(jmx_agent_jar)=127.0.0.1:$JMX_PORT:$JMX_CONFIG")
+  fi
   write_config
   if [ -f "$LOG_FILE" ]; then mv -f "$LOG_FILE" "$LOG_FILE.1"; fi
   format_storage "$cp"
@@ -184,12 +210,13 @@ cmd_start() {
   # setsid: its own session, so a Ctrl-C meant for `make run` reaches the broker only
   # through an orderly `kafka.sh stop`.
   # shellcheck disable=SC2046
-  setsid java $(java_opts) -cp "$(cat "$cp")" kafka.Kafka "$CONFIG" \
+  setsid java $(java_opts) "${agent[@]}" -cp "$(cat "$cp")" kafka.Kafka "$CONFIG" \
     </dev/null >>"$LOG_FILE" 2>&1 &
   pid=$!
   echo "$pid" >"$PID_FILE"
   wait_ready "$pid"
   ok "Kafka $(kafka_version) ready at $BOOTSTRAP (pid $pid, log $LOG_FILE)"
+  if [ "$JMX_PORT" != 0 ]; then ok "Kafka broker metrics at http://127.0.0.1:$JMX_PORT/metrics"; fi
 }
 
 cmd_stop() {

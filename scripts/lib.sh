@@ -9,6 +9,9 @@ RUN_DIR="${ORDERFLOW_RUN_DIR:-$ORDERFLOW_ROOT/.run}"
 case "$RUN_DIR" in /*) ;; *) RUN_DIR="$ORDERFLOW_ROOT/$RUN_DIR" ;; esac
 
 KAFKA_PORT="${ORDERFLOW_KAFKA_PORT:-9092}"
+# The broker's JMX exporter (Prometheus metrics): 7071 next to 9092, and for another broker
+# port the same distance below it, so two local brokers never fight over it. 0 = none.
+KAFKA_JMX_PORT="${ORDERFLOW_KAFKA_JMX_PORT:-$((KAFKA_PORT - 2021))}"
 # Services get the broker at the address Kafka advertises (not "localhost", which may
 # resolve to ::1 first and cost a failed connect).
 export ORDERFLOW_KAFKA_BOOTSTRAP="${ORDERFLOW_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"

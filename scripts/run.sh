@@ -9,6 +9,10 @@ cd "$ORDERFLOW_ROOT"
 
 kafka_was_running=false
 scripts/kafka.sh status >/dev/null 2>&1 && kafka_was_running=true
+prometheus_was_running=false
+zipkin_was_running=false
+scripts/zipkin.sh status >/dev/null 2>&1 && zipkin_was_running=true
+scripts/prometheus.sh status >/dev/null 2>&1 && prometheus_was_running=true
 mapfile -t services_before < <(scripts/stack.sh running)
 
 stopping=false
@@ -23,6 +27,8 @@ cleanup() {
     [[ " ${services_before[*]} " == *" $svc "* ]] || started+=("$svc")
   done
   if [ ${#started[@]} -gt 0 ]; then scripts/stack.sh down "${started[@]}" || true; fi
+  $prometheus_was_running || scripts/prometheus.sh stop || true
+  $zipkin_was_running || scripts/zipkin.sh stop || true
   $kafka_was_running || scripts/kafka.sh stop || true
 }
 trap cleanup EXIT
@@ -30,11 +36,18 @@ trap cleanup EXIT
 trap 'exit 0' INT TERM
 
 scripts/kafka.sh start
+# Before the services, so they send it their spans (stack.sh finds it on its port).
+scripts/zipkin.sh start || err "Zipkin did not start (see above); continuing without traces"
 scripts/stack.sh up
+# Monitoring is a convenience here: the stack runs without it.
+scripts/prometheus.sh start || err "Prometheus did not start (see above); continuing without it"
 echo
 scripts/demo.sh || err "the demo did not end as expected (see above); the stack keeps running for a look"
 echo
 info "orderflow is running: Ctrl-C stops it"
+if scripts/zipkin.sh status >/dev/null 2>&1; then
+  info "traces: $(scripts/zipkin.sh url)/zipkin/ (search by traceId: the traceparent response header)"
+fi
 # Wake up now and then to notice a service that died.
 while :; do
   sleep 5 &

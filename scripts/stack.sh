@@ -15,6 +15,8 @@
 # Environment: ORDERFLOW_BUILD_DIR (build/release), ORDERFLOW_RUN_DIR, ORDERFLOW_KAFKA_BOOTSTRAP,
 # ORDERFLOW_{ORDER,PAYMENT,NOTIFICATION,ALERTING,GATEWAY}_HTTP_PORT, ORDERFLOW_STACK_WAIT_S (60);
 # any other ORDERFLOW_* variable (SMTP URL, gateway timeout, log level…) passes through.
+# ORDERFLOW_ZIPKIN_URL (spans go there) defaults to the local Zipkin of scripts/zipkin.sh
+# when one answers on ORDERFLOW_ZIPKIN_PORT (9411); set it empty to export no spans.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -23,6 +25,10 @@ BUILD_DIR="${ORDERFLOW_BUILD_DIR:-$ORDERFLOW_ROOT/build/release}"
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ORDERFLOW_ROOT/$BUILD_DIR" ;; esac
 BIN_DIR="$BUILD_DIR/bin"
 WAIT_S="${ORDERFLOW_STACK_WAIT_S:-60}"
+# alerting-service's DLQ operations (browse, replay) are off without an admin token; a
+# local stack gets a well-known development token unless ORDERFLOW_ADMIN_TOKEN is set
+# (set it empty to keep them off). Never use this default outside a laptop.
+export ORDERFLOW_ADMIN_TOKEN="${ORDERFLOW_ADMIN_TOKEN-dev-admin-token}"
 LOG_DIR="$RUN_DIR/logs"
 PID_DIR="$RUN_DIR/pids"
 
@@ -71,6 +77,11 @@ start_service() {
 cmd_up() {
   local svc todo missing=()
   select_services "$@"
+  if [ -z "${ORDERFLOW_ZIPKIN_URL+set}" ] &&
+     [ "$(http_code "http://127.0.0.1:${ORDERFLOW_ZIPKIN_PORT:-9411}/health" 1)" = 200 ]; then
+    export ORDERFLOW_ZIPKIN_URL="http://127.0.0.1:${ORDERFLOW_ZIPKIN_PORT:-9411}/api/v2/spans"
+  fi
+  [ -n "${ORDERFLOW_ZIPKIN_URL:-}" ] && info "spans go to $ORDERFLOW_ZIPKIN_URL"
   todo=("${TODO[@]}")
   for svc in "${todo[@]}"; do
     [ -x "$BIN_DIR/$svc" ] || missing+=("$svc")
@@ -91,7 +102,9 @@ cmd_up() {
   while [ ${#pending[@]} -gt 0 ]; do
     still=()
     for svc in "${pending[@]}"; do
-      if ! running "$svc"; then
+      # Only "is the process there": its command line names the binary only once the
+      # forked shell has exec'ed it, and a check that early would see the shell's.
+      if ! pid_alive "$(pid_file "$svc")"; then
         log_tail "$(log_file "$svc")" 60
         die "$svc exited during start-up (log: $(log_file "$svc"))"
       fi

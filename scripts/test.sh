@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test` after deps and build: every test tier against real servers.
 #   1. a Kafka broker: the one already running, else one started here (and stopped at the end);
+#      Zipkin likewise (the tracing e2e test reads traces from its API);
 #   2. unit + integration tests: ctest --preset release;
 #   3. end-to-end tests: pytest tests/e2e, which runs its own copy of the five services
 #      (own run folder, free ports, an in-process SMTP server).
@@ -11,7 +12,9 @@ set -euo pipefail
 cd "$ORDERFLOW_ROOT"
 
 started_kafka=false
+started_zipkin=false
 cleanup() {
+  if $started_zipkin; then scripts/zipkin.sh stop || true; fi
   if $started_kafka; then scripts/kafka.sh stop || true; fi
 }
 trap cleanup EXIT
@@ -23,6 +26,13 @@ if scripts/kafka.sh status >/dev/null 2>&1; then
 else
   started_kafka=true
   scripts/kafka.sh start
+fi
+
+if scripts/zipkin.sh status >/dev/null 2>&1; then
+  ok "using the Zipkin already running at $(scripts/zipkin.sh url)"
+else
+  started_zipkin=true
+  scripts/zipkin.sh start
 fi
 
 failed=()

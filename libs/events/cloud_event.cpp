@@ -11,7 +11,7 @@ namespace orderflow::events {
 CloudEvent CloudEvent::make(std::string type, std::string source, std::string correlation_id,
                             const trace::Context& trace) {
   return CloudEvent{ids::uuid(), std::move(type), std::move(source), now_iso8601(),
-                    std::move(correlation_id), trace.child().traceparent()};
+                    std::move(correlation_id), trace.traceparent()};
 }
 
 kafka::Headers to_headers(const CloudEvent& ce) {

@@ -25,7 +25,8 @@ struct CloudEvent final {
   std::string correlation_id;  // ce_correlationid
   std::string traceparent;     // W3C trace context of the span that produced it
 
-  // A new event of `type`, continuing `trace` (a child span) and `correlation_id`.
+  // A new event of `type`, produced within the span `trace` (its traceparent names that
+  // span, so a consumer's span becomes its child), continuing `correlation_id`.
   static CloudEvent make(std::string type, std::string source, std::string correlation_id,
                          const trace::Context& trace);
 };

@@ -30,8 +30,8 @@ Endpoint Endpoint::parse(const std::string& url) {
   return e;
 }
 
-Client::Client(asio::io_context& ioc, std::size_t max_idle_per_endpoint)
-    : ioc_(ioc), max_idle_(max_idle_per_endpoint) {}
+Client::Client(asio::io_context& ioc, std::size_t max_idle_per_endpoint, trace::Tracer* tracer)
+    : ioc_(ioc), max_idle_(max_idle_per_endpoint), tracer_(tracer) {}
 
 std::unique_ptr<Client::Stream> Client::take_idle(const std::string& key) {
   std::lock_guard lock(mu_);
@@ -50,6 +50,27 @@ void Client::give_back(const std::string& key, std::unique_ptr<Stream> stream) {
 
 asio::awaitable<Result<Response>> Client::send(const Endpoint& to, Request req,
                                                std::chrono::milliseconds deadline) {
+  if (tracer_ == nullptr) co_return co_await exchange(to, req, deadline);
+  auto target = std::string(req.target());
+  auto path = target.substr(0, target.find('?'));
+  auto span = tracer_->start(std::string(req.method_string()) + " " + path, trace::SpanKind::kClient,
+                             std::string_view(req["traceparent"]));
+  req.set("traceparent", span.context().traceparent());
+  span.tag("http.method", std::string(req.method_string()));
+  span.tag("http.path", path);
+  span.tag("http.host", to.host + ":" + to.port);
+  auto result = co_await exchange(to, req, deadline);
+  if (result) {
+    span.tag("http.status_code", std::to_string(result->result_int()));
+    if (result->result_int() >= 500) span.tag("error", std::to_string(result->result_int()));
+  } else {
+    span.tag("error", result.error().code + ": " + result.error().message);
+  }
+  co_return result;
+}
+
+asio::awaitable<Result<Response>> Client::exchange(const Endpoint& to, Request& req,
+                                                   std::chrono::milliseconds deadline) {
   const std::string key = to.host + ":" + to.port;
   const auto expires = std::chrono::steady_clock::now() + deadline;
   req.version(11);
@@ -101,6 +122,10 @@ asio::awaitable<Result<Response>> Client::send(const Endpoint& to, Request req,
 }
 
 Result<Response> Client::send_blocking(const Endpoint& to, Request req, std::chrono::milliseconds deadline) {
+  // The coroutine runs on an I/O thread: hand it the caller's trace context explicitly.
+  if (req["traceparent"].empty()) {
+    if (const auto* current = trace::current()) req.set("traceparent", current->traceparent());
+  }
   std::promise<Result<Response>> promise;
   auto fut = promise.get_future();
   asio::co_spawn(

@@ -11,6 +11,7 @@
 
 #include "libs/common/result.hpp"
 #include "libs/http/types.hpp"
+#include "libs/observability/tracing.hpp"
 
 namespace orderflow::http {
 
@@ -27,9 +28,14 @@ struct Endpoint final {
 //   "timeout" (deadline passed; the request may have been processed), "connect-failed"
 //   (nothing was sent), "io" (the connection broke; the request may have been processed).
 // All three are retryable; callers that must not act twice send an idempotency key.
+//
+// Tracing: with a tracer, each send() is a CLIENT span, a child of the request's own
+// `traceparent` header (or, for send_blocking, of the calling thread's trace::current()),
+// and the request goes out with that span's traceparent.
 class Client final {
  public:
-  explicit Client(asio::io_context& ioc, std::size_t max_idle_per_endpoint = 256);
+  explicit Client(asio::io_context& ioc, std::size_t max_idle_per_endpoint = 256,
+                  trace::Tracer* tracer = nullptr);
 
   asio::awaitable<Result<Response>> send(const Endpoint& to, Request req,
                                          std::chrono::milliseconds deadline);
@@ -40,11 +46,13 @@ class Client final {
 
  private:
   using Stream = beast::tcp_stream;
+  asio::awaitable<Result<Response>> exchange(const Endpoint& to, Request& req, std::chrono::milliseconds deadline);
   std::unique_ptr<Stream> take_idle(const std::string& key);
   void give_back(const std::string& key, std::unique_ptr<Stream> stream);
 
   asio::io_context& ioc_;
   std::size_t max_idle_;
+  trace::Tracer* tracer_;
   std::mutex mu_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<Stream>>> idle_;
 };

@@ -25,6 +25,11 @@ std::map<std::string, std::string> decode_query(const boost::urls::url_view& url
   return out;
 }
 
+// Probes and scrapes are not worth a trace each.
+bool traced_route(std::string_view route) {
+  return !(route.starts_with("/actuator") || route == "/metrics");
+}
+
 bool valid_correlation_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
@@ -36,13 +41,14 @@ bool valid_correlation_id(std::string_view id) {
 }  // namespace
 
 Server::Server(asio::io_context& ioc, ServerOptions options, const Router& router,
-               metrics::Registry& registry)
+               metrics::Registry& registry, trace::Tracer* tracer)
     : ioc_(ioc),
       options_(std::move(options)),
       router_(router),
       acceptor_(ioc),
       requests_(registry.histogram("http_server_requests_seconds", "HTTP server request latency",
-                                   {"method", "route", "status"})) {}
+                                   {"method", "route", "status"})),
+      tracer_(tracer) {}
 
 std::uint16_t Server::start() {
   tcp::endpoint ep{asio::ip::make_address(options_.address), options_.port};
@@ -161,11 +167,18 @@ asio::awaitable<Response> Server::dispatch(const Request& req) {
   std::string route = "UNMATCHED";
   std::string correlation_id(req[kCorrelationHeader]);
   if (!valid_correlation_id(correlation_id)) correlation_id = ids::uuid();
+  // The SERVER span: the route is known only after matching, so start it here and name
+  // it by method and route (bounded cardinality, unlike the raw path).
+  auto match = parsed ? router_.match(req.method(), parsed->path()) : Router::Match{};
+  if (parsed) route = match.route;
+  const bool traced = tracer_ != nullptr && traced_route(route);
+  trace::Span span = traced ? tracer_->start(std::string(req.method_string()) + " " + route,
+                                             trace::SpanKind::kServer, std::string_view(req["traceparent"]))
+                            : trace::Span();
+  const trace::Context trace_ctx = traced ? span.context() : trace::Context::continue_or_start(req["traceparent"]);
   if (!parsed) {
     res = bad_request("malformed request target");
   } else {
-    auto match = router_.match(req.method(), parsed->path());
-    route = match.route;
     if (match.handler == nullptr) {
       if (!match.allow.empty()) {
         res = problem(Status::method_not_allowed, "method-not-allowed", "Method Not Allowed",
@@ -175,19 +188,26 @@ asio::awaitable<Response> Server::dispatch(const Request& req) {
         res = not_found("no resource at " + std::string(parsed->path()));
       }
     } else {
-      RequestContext ctx{req, std::move(match.params), decode_query(*parsed), correlation_id,
-                         trace::Context::continue_or_start(req["traceparent"])};
+      RequestContext ctx{req, std::move(match.params), decode_query(*parsed), correlation_id, trace_ctx};
       try {
         res = co_await (*match.handler)(ctx);
       } catch (const std::exception& e) {
         log::error("handler failed", {{"route", route}, {"error", e.what()},
-                                       {"correlationId", correlation_id}});
+                                       {"correlationId", correlation_id}, {"traceId", trace_ctx.trace_id}});
+        span.tag("error", e.what());
         res = problem(Status::internal_server_error, "internal-error", "Internal Server Error",
                       "the request could not be processed");
       }
     }
   }
   res.set(kCorrelationHeader, correlation_id);
+  res.set("traceparent", trace_ctx.traceparent());
+  span.tag("http.method", std::string(req.method_string()));
+  span.tag("http.path", parsed ? std::string(parsed->path()) : std::string(target));
+  span.tag("http.route", route);
+  span.tag("http.status_code", std::to_string(res.result_int()));
+  span.tag("correlation.id", correlation_id);
+  if (res.result_int() >= 500) span.tag("error", std::to_string(res.result_int()));
   if (req.method() == Verb::head) res.body().clear();
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   requests_.with({std::string(req.method_string()), route, std::to_string(res.result_int())}).observe(seconds);

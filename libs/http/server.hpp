@@ -9,6 +9,7 @@
 #include "libs/http/router.hpp"
 #include "libs/http/types.hpp"
 #include "libs/observability/metrics.hpp"
+#include "libs/observability/tracing.hpp"
 
 namespace orderflow::http {
 
@@ -23,11 +24,13 @@ struct ServerOptions final {
 
 // An asynchronous HTTP/1.1 server: one coroutine per connection on its own strand, keep-
 // alive, pipelining-safe. Handlers are coroutines; an exception escaping a handler is a
-// 500 problem without internals. Every response carries X-Correlation-ID.
+// 500 problem without internals. Every response carries X-Correlation-ID and the
+// traceparent of the request's SERVER span (which continues an incoming traceparent and is
+// RequestContext::trace); with a tracer, that span is exported (except actuator/metrics).
 class Server final {
  public:
   Server(asio::io_context& ioc, ServerOptions options, const Router& router,
-         metrics::Registry& registry);
+         metrics::Registry& registry, trace::Tracer* tracer = nullptr);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -47,6 +50,7 @@ class Server final {
   asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
   metrics::Family<metrics::Histogram>& requests_;
+  trace::Tracer* tracer_;
 };
 
 }  // namespace orderflow::http

@@ -5,37 +5,15 @@
 #include <cctype>
 #include <cstdlib>
 
-#include "libs/observability/log.hpp"
+#include "libs/kafka/client_events.hpp"
 
 extern char** environ;
 
 namespace orderflow::kafka {
 namespace {
 
-// Routes librdkafka's own log lines and errors into the service's JSON log.
-class LogBridge final : public RdKafka::EventCb {
- public:
-  void event_cb(RdKafka::Event& e) override {
-    switch (e.type()) {
-      case RdKafka::Event::EVENT_LOG: {
-        auto sev = e.severity();
-        auto level = sev <= RdKafka::Event::EVENT_SEVERITY_ERROR     ? log::Level::kError
-                     : sev <= RdKafka::Event::EVENT_SEVERITY_WARNING ? log::Level::kWarn
-                     : sev <= RdKafka::Event::EVENT_SEVERITY_INFO    ? log::Level::kInfo
-                                                                      : log::Level::kDebug;
-        log::write(level, "librdkafka", {{"facility", e.fac()}, {"detail", e.str()}});
-        break;
-      }
-      case RdKafka::Event::EVENT_ERROR:
-        log::write(e.fatal() ? log::Level::kError : log::Level::kWarn, "kafka client error",
-                   {{"error", RdKafka::err2str(e.err())}, {"detail", e.str()}});
-        break;
-      default: break;
-    }
-  }
-};
-
-LogBridge g_log_bridge;  // stateless; outlives every client
+// Clients created without their own event callback still log through librdkafka's.
+ClientEvents g_log_only;  // no statistics; outlives every client
 
 }  // namespace
 
@@ -57,7 +35,8 @@ ClientConfig ClientConfig::from(const Settings& settings) {
   return c;
 }
 
-std::unique_ptr<RdKafka::Conf> ClientConfig::make_conf(const std::map<std::string, std::string>& extra) const {
+std::unique_ptr<RdKafka::Conf> ClientConfig::make_conf(const std::map<std::string, std::string>& extra,
+                                                       RdKafka::EventCb* events) const {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
   auto set = [&](const std::string& k, const std::string& v) {
@@ -66,7 +45,7 @@ std::unique_ptr<RdKafka::Conf> ClientConfig::make_conf(const std::map<std::strin
     }
   };
   set("bootstrap.servers", bootstrap);
-  if (conf->set("event_cb", &g_log_bridge, err) != RdKafka::Conf::CONF_OK) throw ConfigError(err);
+  if (conf->set("event_cb", events != nullptr ? events : &g_log_only, err) != RdKafka::Conf::CONF_OK) throw ConfigError(err);
   for (const auto& [k, v] : extra) set(k, v);
   for (const auto& [k, v] : properties) set(k, v);  // operator overrides win
   return conf;

@@ -4,14 +4,19 @@
 
 #include <algorithm>
 
+#include "libs/kafka/client_events.hpp"
 #include "libs/observability/log.hpp"
 
 namespace orderflow::kafka {
 
 Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
-                   const std::vector<std::string>& topics, const std::string& client_id)
-    : group_id_(group_id) {
+                   const std::vector<std::string>& topics, const std::string& client_id,
+                   metrics::Registry* registry)
+    : group_id_(group_id),
+      events_(registry != nullptr ? std::make_unique<ClientEvents>(*registry, group_id)
+                                  : std::make_unique<ClientEvents>()) {
   auto conf = config.make_conf({{"group.id", group_id},
+                                {"statistics.interval.ms", registry != nullptr ? kDefaultStatsIntervalMs : "0"},
                                 {"client.id", client_id},
                                 {"enable.auto.commit", "true"},
                                 {"enable.auto.offset.store", "false"},
@@ -19,7 +24,8 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
                                 {"enable.partition.eof", "false"},
                                 {"fetch.wait.max.ms", "50"},
                                 {"topic.metadata.refresh.interval.ms", "5000"},
-                                {"allow.auto.create.topics", "true"}});
+                                {"allow.auto.create.topics", "true"}},
+                               events_.get());
   std::string err;
   consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!consumer_) throw ConfigError("cannot create Kafka consumer: " + err);
@@ -72,8 +78,8 @@ void Consumer::close() {
   consumer_->close();
 }
 
-ConsumerLoop::ConsumerLoop(Consumer& consumer, Handler handler, std::string name)
-    : consumer_(consumer), handler_(std::move(handler)), name_(std::move(name)) {}
+ConsumerLoop::ConsumerLoop(Consumer& consumer, Handler handler, std::string name, trace::Tracer* tracer)
+    : consumer_(consumer), handler_(std::move(handler)), name_(std::move(name)), tracer_(tracer) {}
 
 ConsumerLoop::~ConsumerLoop() { stop(); }
 
@@ -102,16 +108,30 @@ void ConsumerLoop::run() {
     auto record = consumer_.poll(std::chrono::milliseconds(100));
     if (!record) continue;
     auto backoff = std::chrono::milliseconds(100);
+    const auto traceparent = record->header("traceparent").value_or("");
     for (;;) {
+      auto span = tracer_ != nullptr ? tracer_->start(record->topic + " " + record->header("ce_type").value_or("record"),
+                                                      trace::SpanKind::kConsumer, traceparent)
+                                     : trace::Span();
+      const auto context = tracer_ != nullptr ? span.context() : trace::Context::continue_or_start(traceparent);
+      span.tag("messaging.system", "kafka");
+      span.tag("messaging.destination", record->topic);
+      span.tag("messaging.kafka.partition", std::to_string(record->partition));
+      span.tag("messaging.kafka.offset", std::to_string(record->offset));
+      span.tag("messaging.kafka.key", record->key);
+      span.tag("messaging.consumer.group", consumer_.group_id());
       try {
+        trace::ScopedContext scope(context);
         handler_(*record);
         consumer_.store(*record);
         healthy_ = true;
         break;
       } catch (const std::exception& e) {
         healthy_ = false;
+        span.tag("error", e.what());
         log::error("record handling failed; will retry", {{"consumer", name_}, {"topic", record->topic},
-                                                           {"key", record->key}, {"error", e.what()}});
+                                                           {"key", record->key}, {"error", e.what()},
+                                                           {"traceId", context.trace_id}});
         if (!wait_backoff(backoff)) return;  // stopping: the record is redelivered after restart
         backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       }

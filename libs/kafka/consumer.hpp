@@ -13,6 +13,8 @@
 
 #include "libs/kafka/client_config.hpp"
 #include "libs/kafka/record.hpp"
+#include "libs/observability/metrics.hpp"
+#include "libs/observability/tracing.hpp"
 
 namespace RdKafka {
 class KafkaConsumer;
@@ -20,13 +22,15 @@ class KafkaConsumer;
 
 namespace orderflow::kafka {
 
+class ClientEvents;
+
 // A group member with at-least-once delivery: offsets are stored only by store(), i.e.
 // after the record's outcome is durable (enable.auto.offset.store=false), and committed
 // in the background and on close(). Topics starting with '^' are regular expressions.
 class Consumer final {
  public:
   Consumer(const ClientConfig& config, const std::string& group_id, const std::vector<std::string>& topics,
-           const std::string& client_id);
+           const std::string& client_id, metrics::Registry* registry = nullptr);
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
@@ -39,6 +43,7 @@ class Consumer final {
 
  private:
   std::string group_id_;
+  std::unique_ptr<ClientEvents> events_;  // outlives consumer_
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   bool closed_ = false;
 };
@@ -47,11 +52,14 @@ class Consumer final {
 // (apply, DLQ, skip); when it returns, the offset is stored. When it throws, nothing is
 // stored and the same record is handed to it again after a back-off: a record is never
 // skipped because a dependency (database, broker) was briefly unavailable.
+//
+// Each handling attempt is a CONSUMER span continuing the record's `traceparent` header;
+// the handler sees it as trace::current(), so what it produces or calls is its child.
 class ConsumerLoop final {
  public:
   using Handler = std::function<void(const Record&)>;
 
-  ConsumerLoop(Consumer& consumer, Handler handler, std::string name);
+  ConsumerLoop(Consumer& consumer, Handler handler, std::string name, trace::Tracer* tracer = nullptr);
   ~ConsumerLoop();
   void start();
   // Stops polling after the record in hand, then closes the consumer (commits offsets).
@@ -65,6 +73,7 @@ class ConsumerLoop final {
   Consumer& consumer_;
   Handler handler_;
   std::string name_;
+  trace::Tracer* tracer_;
   std::atomic<bool> running_{false};
   std::atomic<bool> healthy_{true};
   std::mutex mu_;

@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "libs/kafka/client_events.hpp"
 #include "libs/observability/log.hpp"
 
 namespace orderflow::kafka {
@@ -21,14 +22,17 @@ class DeliveryReporter final : public RdKafka::DeliveryReportCb {
   }
 };
 
-Producer::Producer(const ClientConfig& config, const std::string& client_id)
-    : reporter_(std::make_unique<DeliveryReporter>()) {
+Producer::Producer(const ClientConfig& config, const std::string& client_id, metrics::Registry* registry)
+    : reporter_(std::make_unique<DeliveryReporter>()),
+      events_(registry != nullptr ? std::make_unique<ClientEvents>(*registry, "") : std::make_unique<ClientEvents>()) {
   auto conf = config.make_conf({{"client.id", client_id},
+                                {"statistics.interval.ms", registry != nullptr ? kDefaultStatsIntervalMs : "0"},
                                 {"enable.idempotence", "true"},
                                 {"acks", "all"},
                                 {"linger.ms", "2"},
                                 {"compression.type", "lz4"},
-                                {"message.timeout.ms", "60000"}});
+                                {"message.timeout.ms", "60000"}},
+                               events_.get());
   std::string err;
   if (conf->set("dr_cb", reporter_.get(), err) != RdKafka::Conf::CONF_OK) throw ConfigError(err);
   producer_.reset(RdKafka::Producer::create(conf.get(), err));

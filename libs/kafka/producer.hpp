@@ -10,6 +10,7 @@
 #include "libs/common/result.hpp"
 #include "libs/kafka/client_config.hpp"
 #include "libs/kafka/record.hpp"
+#include "libs/observability/metrics.hpp"
 
 namespace RdKafka {
 class Producer;
@@ -18,6 +19,7 @@ class Producer;
 namespace orderflow::kafka {
 
 class DeliveryReporter;
+class ClientEvents;
 
 // An idempotent producer (enable.idempotence=true, acks=all): retries inside librdkafka
 // never duplicate or reorder records of a partition. A background thread serves delivery
@@ -26,7 +28,8 @@ class Producer final {
  public:
   using DeliveryFn = std::function<void(const Status&)>;
 
-  Producer(const ClientConfig& config, const std::string& client_id);
+  // With a registry, librdkafka statistics become kafka_* gauges (see ClientEvents).
+  Producer(const ClientConfig& config, const std::string& client_id, metrics::Registry* registry = nullptr);
   ~Producer();  // flushes for up to 10 s, then stops
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
@@ -45,6 +48,7 @@ class Producer final {
 
  private:
   std::unique_ptr<DeliveryReporter> reporter_;
+  std::unique_ptr<ClientEvents> events_;  // outlives producer_
   std::unique_ptr<RdKafka::Producer> producer_;
   std::atomic<bool> running_{true};
   std::thread poller_;

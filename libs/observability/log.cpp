@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include "libs/common/time.hpp"
+#include "libs/observability/trace.hpp"
 
 namespace orderflow::log {
 namespace {
@@ -49,12 +50,20 @@ void write(Level level, std::string_view msg, Fields fields) {
   append_json_string(line, g_service);
   line += ",\"msg\":";
   append_json_string(line, msg);
+  bool has_trace_id = false;
   for (const auto& [k, v] : fields) {
     if (v.empty()) continue;
+    has_trace_id = has_trace_id || k == "traceId";
     line += ',';
     append_json_string(line, k);
     line += ':';
     append_json_string(line, v);
+  }
+  // Inside a traced unit of work (a Kafka handler under a ConsumerLoop), every line names
+  // its trace, so callers need not pass it.
+  if (const auto* ctx = trace::current(); ctx != nullptr && !has_trace_id) {
+    line += ",\"traceId\":";
+    append_json_string(line, ctx->trace_id);
   }
   line += "}\n";
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());

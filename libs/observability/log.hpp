@@ -14,7 +14,7 @@ using Fields = std::initializer_list<Field>;
 
 // Structured JSON lines on stderr: {"ts":..,"level":..,"service":..,"msg":..,<fields>}.
 // Fields with an empty value are left out, so callers can pass orderId/correlationId/
-// traceId unconditionally. Each line is written with one write(2), so lines from
+// traceId unconditionally; traceId defaults to trace::current()'s. Each line is written with one write(2), so lines from
 // different threads never interleave.
 void init(std::string service, Level min_level);
 Level parse_level(std::string_view name);

@@ -50,6 +50,16 @@ void header(std::string& out, const std::string& name, const std::string& help, 
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
 }
 
+// A name may be registered more than once (e.g. by every Kafka client of a process): the
+// first registration wins, so each family is rendered once with one HELP/TYPE.
+template <class Metric>
+Family<Metric>* find_family(std::deque<Family<Metric>>& families, const std::string& name) {
+  for (auto& f : families) {
+    if (f.name() == name) return &f;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Histogram::Histogram(const std::vector<double>& bounds)
@@ -85,12 +95,14 @@ const std::vector<double>& latency_buckets() {
 
 Family<Counter>& Registry::counter(std::string name, std::string help, std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
+  if (auto* f = find_family(counters_, name)) return *f;
   return counters_.emplace_back(std::move(name), std::move(help), std::move(labels),
                                 [] { return std::make_unique<Counter>(); });
 }
 
 Family<Gauge>& Registry::gauge(std::string name, std::string help, std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
+  if (auto* f = find_family(gauges_, name)) return *f;
   return gauges_.emplace_back(std::move(name), std::move(help), std::move(labels),
                               [] { return std::make_unique<Gauge>(); });
 }
@@ -98,6 +110,7 @@ Family<Gauge>& Registry::gauge(std::string name, std::string help, std::vector<s
 Family<Histogram>& Registry::histogram(std::string name, std::string help,
                                        std::vector<std::string> labels, std::vector<double> bounds) {
   std::lock_guard lock(mu_);
+  if (auto* f = find_family(histograms_, name)) return *f;
   return histograms_.emplace_back(std::move(name), std::move(help), std::move(labels),
                                   [bounds] { return std::make_unique<Histogram>(bounds); });
 }

@@ -102,6 +102,8 @@ class Family final {
 // exposition format 0.0.4.
 class Registry final {
  public:
+  // Registering a name that exists returns the existing family (same type and labels
+  // expected), so independent components can share one.
   Family<Counter>& counter(std::string name, std::string help, std::vector<std::string> labels = {});
   Family<Gauge>& gauge(std::string name, std::string help, std::vector<std::string> labels = {});
   Family<Histogram>& histogram(std::string name, std::string help,

@@ -20,7 +20,7 @@ std::string Context::traceparent() const {
   return "00-" + trace_id + "-" + span_id + (sampled ? "-01" : "-00");
 }
 
-Context Context::child() const { return Context{trace_id, ids::random_hex(8), sampled}; }
+Context Context::child() const { return Context{trace_id, ids::random_hex(8), sampled, span_id}; }
 
 Context Context::root() { return Context{ids::random_hex(16), ids::random_hex(8), true}; }
 
@@ -42,5 +42,20 @@ Context Context::continue_or_start(std::string_view tp) {
   if (auto c = parse(tp)) return c->child();
   return root();
 }
+
+namespace {
+thread_local const Context* t_current = nullptr;
+}  // namespace
+
+const Context* current() { return t_current; }
+
+Context current_or_continue(std::string_view traceparent) {
+  if (t_current != nullptr) return *t_current;
+  return Context::continue_or_start(traceparent);
+}
+
+ScopedContext::ScopedContext(const Context& ctx) : previous_(t_current) { t_current = &ctx; }
+
+ScopedContext::~ScopedContext() { t_current = previous_; }
 
 }  // namespace orderflow::trace

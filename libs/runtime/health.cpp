@@ -12,6 +12,11 @@ void HealthMonitor::add(std::string component, Check check) {
   checks_.emplace_back(std::move(component), std::move(check));
 }
 
+void HealthMonitor::add_details(std::string component, std::function<boost::json::object()> details) {
+  std::lock_guard lock(mu_);
+  details_.emplace_back(std::move(component), std::move(details));
+}
+
 void HealthMonitor::start() {
   {
     std::lock_guard lock(mu_);
@@ -72,6 +77,7 @@ boost::json::object HealthMonitor::report() const {
     }
     components[name] = std::move(c);
   }
+  for (const auto& [name, fn] : details_) components[name] = {{"status", "UP"}, {"details", fn()}};
   return {{"status", all_up ? "UP" : "DOWN"}, {"components", std::move(components)}};
 }
 

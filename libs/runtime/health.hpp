@@ -23,6 +23,9 @@ class HealthMonitor final {
   ~HealthMonitor();
 
   void add(std::string component, Check check);  // before start()
+  // A component that is always UP but reports details (e.g. a circuit breaker's state);
+  // evaluated when the report is built, so it must be cheap and thread-safe.
+  void add_details(std::string component, std::function<boost::json::object()> details);
   void start();
   void stop();
   // Runs every check now (used at start so the first answer is real).
@@ -40,6 +43,7 @@ class HealthMonitor final {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Status> results_;
+  std::vector<std::pair<std::string, std::function<boost::json::object()>>> details_;
   bool running_ = false;
   std::thread thread_;
 };

@@ -15,12 +15,31 @@ namespace orderflow::runtime {
 
 namespace asio = boost::asio;
 
+namespace {
+
+trace::TracerOptions make_tracer_options(const std::string& service, const Settings& settings) {
+  trace::TracerOptions o;
+  o.service = service;
+  o.zipkin_url = settings.str("zipkin-url", "");
+  if (!o.zipkin_url.empty() && !o.zipkin_url.starts_with("http://") && !o.zipkin_url.starts_with("https://")) {
+    throw ConfigError("zipkin-url '" + o.zipkin_url + "' is not an http(s):// URL");
+  }
+  o.queue_capacity = static_cast<std::size_t>(settings.integer("tracing-queue-capacity", 4096, 1, 1'000'000));
+  o.batch_size = static_cast<std::size_t>(settings.integer("tracing-batch-size", 100, 1, 10'000));
+  o.flush_interval = settings.millis("tracing-flush-interval-ms", 500);
+  o.timeout = settings.millis("tracing-timeout-ms", 2000);
+  return o;
+}
+
+}  // namespace
+
 Runtime::Runtime(std::string service, int argc, char** argv, std::uint16_t default_port)
     : service_(std::move(service)),
       settings_(argc, argv),
       default_port_(default_port),
       data_dir_(settings_.str("data-dir", ".run/data")),
-      blocking_(static_cast<std::size_t>(settings_.integer("blocking-threads", 4, 1, 256))) {
+      blocking_(static_cast<std::size_t>(settings_.integer("blocking-threads", 4, 1, 256))),
+      tracer_(make_tracer_options(service_, settings_), metrics_) {
   log::init(service_, log::parse_level(settings_.str("log-level", "info")));
   std::filesystem::create_directories(data_dir_);
   // Validate now so a bad port stops start-up with a clear message.
@@ -62,7 +81,7 @@ int Runtime::run() {
   opts.address = settings_.str("http-address", "0.0.0.0");
   opts.port = static_cast<std::uint16_t>(settings_.integer("http-port", default_port_, 0, 65535));
   opts.body_limit = static_cast<std::size_t>(settings_.integer("http-body-limit", 64 * 1024, 1024, 64 << 20));
-  http::Server server(io_, opts, router_, metrics_);
+  http::Server server(io_, opts, router_, metrics_, &tracer_);
   auto port = server.start();
 
   health_.check_now();
@@ -101,6 +120,7 @@ int Runtime::run() {
   if (stopper.joinable()) stopper.join();
   blocking_.join();  // no offloaded work may outlive what main() destroys next
   health_.stop();
+  tracer_.stop();  // sends the spans still queued (bounded by the POST timeout)
   log::info("stopped");
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "libs/common/settings.hpp"
 #include "libs/http/router.hpp"
 #include "libs/observability/metrics.hpp"
+#include "libs/observability/tracing.hpp"
 #include "libs/runtime/health.hpp"
 
 namespace orderflow::runtime {
@@ -19,8 +20,9 @@ namespace orderflow::runtime {
 // stop action for each thing it starts; run() blocks until SIGTERM/SIGINT and then stops
 // the HTTP server first and everything else in reverse order of registration.
 //
-// Settings: --http-port, --http-address, --data-dir, --io-threads, --log-level
-// (ORDERFLOW_HTTP_PORT, ...).
+// Settings: --http-port, --http-address, --data-dir, --io-threads, --log-level,
+// --zipkin-url (ORDERFLOW_HTTP_PORT, ..., ORDERFLOW_ZIPKIN_URL: spans are exported there
+// when set).
 class Runtime final {
  public:
   Runtime(std::string service, int argc, char** argv, std::uint16_t default_port);
@@ -33,6 +35,8 @@ class Runtime final {
   boost::asio::io_context& io() { return io_; }
   boost::asio::thread_pool& blocking_pool() { return blocking_; }
   metrics::Registry& metrics() { return metrics_; }
+  // Spans for the HTTP server (every request), HTTP clients and Kafka consumer loops.
+  trace::Tracer& tracer() { return tracer_; }
   http::Router& router() { return router_; }
   HealthMonitor& health() { return health_; }
   // The folder for this service's database and files (created if missing).
@@ -53,6 +57,7 @@ class Runtime final {
   boost::asio::io_context io_;
   boost::asio::thread_pool blocking_;
   metrics::Registry metrics_;
+  trace::Tracer tracer_;
   http::Router router_;
   HealthMonitor health_;
   std::vector<std::function<void()>> stop_actions_;

@@ -1,6 +1,6 @@
-// alerting-service: the composition root. Config -> Kafka producer (health, DLQ depths) ->
-// repository -> mailer and webhook -> consumer of every *.dlq topic -> HTTP handlers; stop
-// actions run in reverse.
+// alerting-service: the composition root. Config -> Kafka producer (health, DLQ depths,
+// replays) -> repositories -> mailer and webhook -> consumer of every *.dlq topic -> DLQ
+// operations -> HTTP handlers; stop actions run in reverse.
 #include <filesystem>
 #include <mutex>
 
@@ -13,11 +13,16 @@
 #include "libs/runtime/runtime.hpp"
 #include "libs/storage/sqlite.hpp"
 #include "services/alerting/clients/dlq_inspector.hpp"
+#include "services/alerting/clients/dlq_reader.hpp"
 #include "services/alerting/clients/webhook.hpp"
 #include "services/alerting/consumers/dlq_consumer.hpp"
+#include "services/alerting/domain/dlq_ops.hpp"
 #include "services/alerting/handlers/alert_handlers.hpp"
+#include "services/alerting/handlers/dlq_handlers.hpp"
+#include "services/alerting/operations/dlq_operations.hpp"
 #include "services/alerting/probe.hpp"
 #include "services/alerting/repository/alert_repository.hpp"
+#include "services/alerting/repository/replay_repository.hpp"
 
 using namespace orderflow;
 
@@ -67,11 +72,28 @@ int main(int argc, char** argv) {
           "--alert-webhook-url / ORDERFLOW_ALERT_WEBHOOK_URL must be an http:// or https:// URL");
     }
 
+    // DLQ operations (browse, replay) are admin-only; without a token they are disabled.
+    auto admin_tokens = alerting::domain::parse_admin_tokens(settings.str("admin-token", ""));
+    alerting::operations::DlqOperations::Options ops_options;
+    ops_options.replay_max = static_cast<std::size_t>(settings.integer("replay-max", 500, 1, 10'000));
+    ops_options.ack_timeout = settings.millis("replay-ack-timeout-ms", 30'000);
+    const auto read_timeout = settings.millis("dlq-read-timeout-ms", 10'000);
+    if (ops_options.ack_timeout.count() <= 0 || read_timeout.count() <= 0) {
+      throw ConfigError(
+          "--replay-ack-timeout-ms and --dlq-read-timeout-ms (ORDERFLOW_REPLAY_ACK_TIMEOUT_MS, "
+          "ORDERFLOW_DLQ_READ_TIMEOUT_MS) must be > 0");
+    }
+
     alerting::Probe probe(rt.metrics());
     storage::Database db(settings.str("db-path", rt.data_dir() + "/alerting-service.db"));
     alerting::repository::AlertRepository repo(db);
-    kafka::Producer producer(kafka_config, kService);
+    kafka::Producer producer(kafka_config, kService, &rt.metrics());
     alerting::clients::DlqInspector inspector(producer);
+    alerting::repository::ReplayRepository replays(db);
+    alerting::clients::DlqReader reader(kafka_config, std::string(kService) + "-dlq-reader",
+                                        read_timeout);
+    alerting::operations::DlqOperations dlq_ops(inspector, reader, producer, replays,
+                                                [] { return now_epoch_ms(); }, ops_options);
     auto mailer = mail::make_mailer(mail_config);
     std::unique_ptr<alerting::clients::Webhook> webhook;
     if (!webhook_url.empty()) {
@@ -84,15 +106,23 @@ int main(int argc, char** argv) {
         {{"mail", mail_config.describe()},
          {"emailTo", options.email_to},
          {"webhook", webhook_url.empty() ? "none" : alerting::clients::redact_url(webhook_url)},
-         {"windowMs", std::to_string(options.window.count())}});
+         {"windowMs", std::to_string(options.window.count())},
+         {"adminTokens", std::to_string(admin_tokens.size())},
+         {"replayMax", std::to_string(ops_options.replay_max)}});
+    if (admin_tokens.empty()) {
+      log::warn("DLQ operations disabled: no admin token (set --admin-token / ORDERFLOW_ADMIN_TOKEN)");
+    }
 
     alerting::consumers::DlqConsumer handler(
         repo, *mailer, webhook.get(), [] { return now_epoch_ms(); }, probe, options);
-    kafka::Consumer consumer(kafka_config, group, {kDlqPattern}, kService);
+    kafka::Consumer consumer(kafka_config, group, {kDlqPattern}, kService, &rt.metrics());
     kafka::ConsumerLoop loop(
-        consumer, [&handler](const kafka::Record& r) { handler.handle(r); }, "dlq-topics");
+        consumer, [&handler](const kafka::Record& r) { handler.handle(r); }, "dlq-topics",
+        &rt.tracer());
 
     alerting::handlers::add_routes(rt.router(), rt.blocking_pool(), repo, inspector);
+    alerting::handlers::add_dlq_routes(
+        rt.router(), {rt.blocking_pool(), dlq_ops, replays, std::move(admin_tokens)});
     rt.health().add("kafka", [&producer] { return producer.ping(std::chrono::seconds(2)); });
     rt.health().add("db", [&repo] { return repo.ping(); });
 

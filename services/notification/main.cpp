@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     notification::Probe probe(rt.metrics());
     storage::Database db(settings.str("db-path", rt.data_dir() + "/notification-service.db"));
     notification::repository::NotificationRepository repo(db);
-    kafka::Producer producer(kafka_config, kService);
+    kafka::Producer producer(kafka_config, kService, &rt.metrics());
     if (auto s = kafka::ensure_topics(producer, {{events::kOrderEvents, partitions, replication},
                                                  {options.dlq_topic, partitions, replication}});
         !s) {
@@ -74,9 +74,10 @@ int main(int argc, char** argv) {
         },
         [&stopping](std::chrono::milliseconds d) { return stopping.wait_for(d); },
         [] { return now_epoch_ms(); }, probe, options);
-    kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, kService);
+    kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, kService, &rt.metrics());
     kafka::ConsumerLoop loop(
-        consumer, [&handler](const kafka::Record& r) { handler.handle(r); }, events::kOrderEvents);
+        consumer, [&handler](const kafka::Record& r) { handler.handle(r); }, events::kOrderEvents,
+        &rt.tracer());
 
     notification::handlers::add_routes(rt.router(), rt.blocking_pool(), repo);
     rt.health().add("kafka", [&producer] { return producer.ping(std::chrono::seconds(2)); });

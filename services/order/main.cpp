@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
 
     order::Probe probe(rt.metrics());
     order::OrderRepository repo(settings.str("db-path", rt.data_dir() + "/order-service.db"));
-    kafka::Producer producer(kafka_config, "order-service");
+    kafka::Producer producer(kafka_config, "order-service", &rt.metrics());
     if (auto s = kafka::ensure_topics(producer, {{events::kOrderEvents, partitions, replication},
                                                  {events::kPaymentEvents, partitions, replication},
                                                  {kafka::dlq_topic("order-service"), partitions, replication}});
@@ -38,8 +38,9 @@ int main(int argc, char** argv) {
     order::OutboxRelay relay(repo, producer, probe);
     auto wake_relay = [&relay] { relay.notify(); };
     order::PaymentEventsConsumer handler(repo, producer, probe, group, wake_relay);
-    kafka::Consumer consumer(kafka_config, group, {events::kPaymentEvents}, "order-service");
-    kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { handler.handle(r); }, "payment-events");
+    kafka::Consumer consumer(kafka_config, group, {events::kPaymentEvents}, "order-service", &rt.metrics());
+    kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { handler.handle(r); }, "payment-events",
+                             &rt.tracer());
 
     order::add_order_routes(rt.router(), {repo, rt.blocking_pool(), probe, wake_relay});
     rt.health().add("db", [&] {

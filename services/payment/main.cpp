@@ -51,29 +51,45 @@ int main(int argc, char** argv) {
     const int replication = static_cast<int>(settings.integer("topic-replication-factor", 1, 1, 10));
     const std::string group = settings.str("consumer-group", "payment-service");
     const auto gateway = http::Endpoint::parse(settings.str("gateway-url", "http://localhost:8090"));
+    const auto gateway_timeout = settings.millis("gateway-timeout-ms", 2000);
     payment::ChargePolicy policy;
-    policy.timeout = settings.millis("gateway-timeout-ms", 2000);
     policy.attempts = static_cast<int>(settings.integer("charge-attempts", 3, 1, 20));
     policy.backoff_base = settings.millis("retry-backoff-ms", 100);
     policy.dlq_on_decline = settings.boolean("dlq-on-decline", false);
+    policy.retry.rounds = static_cast<int>(settings.integer("retry-rounds", 5, 1, 100));
+    policy.retry.base = settings.millis("retry-topic-backoff-ms", 4000);
+    policy.retry.max = settings.millis("retry-topic-backoff-max-ms", 32000);
+    payment::CircuitBreaker breaker({static_cast<int>(settings.integer("breaker-failure-threshold", 5, 1, 1000)),
+                                     settings.millis("breaker-open-ms", 10000)});
 
     payment::Probe probe(rt.metrics());
+    probe.watch(breaker);
     payment::PaymentRepository repo(settings.str("db-path", rt.data_dir() + "/payment-service.db"));
-    kafka::Producer producer(kafka_config, "payment-service");
+    kafka::Producer producer(kafka_config, "payment-service", &rt.metrics());
     if (auto s = kafka::ensure_topics(producer, {{events::kOrderEvents, partitions, replication},
                                                  {events::kPaymentEvents, partitions, replication},
+                                                 {events::kPaymentRetry, partitions, replication},
                                                  {kafka::dlq_topic("payment-service"), partitions, replication}});
         !s) {
       log::warn("could not ensure topics", {{"error", s.error().message}});
     }
 
-    http::Client client(rt.io());
-    auto charger = [&](http::Request req) { return client.send_blocking(gateway, std::move(req), policy.timeout); };
-    payment::OrderEventsConsumer handler(repo, producer, probe, charger, policy, group);
+    http::Client client(rt.io(), 256, &rt.tracer());
+    auto gateway_call = [&](http::Request req) { return client.send_blocking(gateway, std::move(req), gateway_timeout); };
     StopSignal stop_signal;
-    handler.sleeper = [&](std::chrono::milliseconds d) { return stop_signal.sleep(d); };
-    kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, "payment-service");
-    kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { handler.handle(r); }, "order-events");
+    auto sleeper = [&](std::chrono::milliseconds d) { return stop_signal.sleep(d); };
+    // Two members: new orders, and delayed retries (its own group, so a retry waiting for
+    // its time never holds up new orders).
+    payment::OrderEventsConsumer handler(repo, producer, probe, gateway_call, breaker, policy, group, sleeper);
+    payment::OrderEventsConsumer retry_handler(repo, producer, probe, gateway_call, breaker, policy, group + "-retry",
+                                               sleeper);
+    kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, "payment-service", &rt.metrics());
+    kafka::Consumer retry_consumer(kafka_config, group + "-retry", {events::kPaymentRetry}, "payment-service-retry",
+                                  &rt.metrics());
+    kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { handler.handle(r); }, "order-events",
+                             &rt.tracer());
+    kafka::ConsumerLoop retry_loop(retry_consumer, [&](const kafka::Record& r) { retry_handler.handle(r); },
+                                   "payment-retry", &rt.tracer());
 
     payment::add_payment_routes(rt.router(), repo, rt.blocking_pool());
     rt.health().add("db", [&] {
@@ -81,10 +97,16 @@ int main(int argc, char** argv) {
       return ok_status();
     });
     rt.health().add("kafka", [&] { return producer.ping(std::chrono::seconds(2)); });
+    rt.health().add_details("circuitBreaker", [&] {
+      return boost::json::object{{"state", payment::to_string(breaker.state(payment::CircuitBreaker::Clock::now()))},
+                                 {"consecutiveFailures", breaker.consecutive_failures()}};
+    });
 
     loop.start();
+    retry_loop.start();
     rt.on_stop([&] {
       stop_signal.stop();
+      retry_loop.stop();
       loop.stop();
     });
     return rt.run();

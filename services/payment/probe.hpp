@@ -1,6 +1,7 @@
 #pragma once
 
 #include "libs/observability/metrics.hpp"
+#include "services/payment/domain/circuit_breaker.hpp"
 
 namespace orderflow::payment {
 
@@ -11,7 +12,17 @@ class Probe final {
       : payments_(r.counter("payments_total", "Payment outcomes", {"outcome"})),
         gateway_latency_(r.histogram("payment_gateway_request_seconds", "Gateway charge call latency", {"result"})),
         dlq_(r.counter("dlq_messages_total", "Records sent to a DLQ", {"topic", "reason"})),
-        retries_(r.counter("payment_gateway_retries_total", "In-process charge retries").with({})) {}
+        retries_(r.counter("payment_gateway_retries_total", "In-process charge retries").with({})),
+        retry_scheduled_(r.counter("payment_retries_scheduled_total",
+                                   "Orders sent to payment-service.retry for a delayed retry").with({})),
+        registry_(r) {}
+
+  // circuit_breaker_state: 0 closed, 1 open, 2 half-open.
+  void watch(const CircuitBreaker& breaker) {
+    registry_.callback_gauge("circuit_breaker_state", "Gateway circuit breaker: 0 closed, 1 open, 2 half-open",
+                             [&breaker] { return static_cast<double>(breaker.state(CircuitBreaker::Clock::now())); });
+  }
+  void retry_scheduled() { retry_scheduled_.inc(); }
 
   void payment(std::string_view outcome) { payments_.with({std::string(outcome)}).inc(); }
   void gateway_call(std::string_view result, double seconds) {
@@ -25,6 +36,8 @@ class Probe final {
   metrics::Family<metrics::Histogram>& gateway_latency_;
   metrics::Family<metrics::Counter>& dlq_;
   metrics::Counter& retries_;
+  metrics::Counter& retry_scheduled_;
+  metrics::Registry& registry_;
 };
 
 }  // namespace orderflow::payment

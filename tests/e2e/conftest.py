@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,8 @@ STACK = ROOT / "scripts" / "stack.sh"
 KAFKA_BOOTSTRAP = os.environ.get(
     "ORDERFLOW_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('ORDERFLOW_KAFKA_PORT', '9092')}")
 ALERT_EMAIL_TO = "ops-e2e@orderflow.test"
+# alerting-service's DLQ operations need an admin token (<name>:<token>; tests/e2e/test_dlq_ops.py).
+ADMIN_TOKEN_NAME, ADMIN_TOKEN = "e2e-operator", "e2e-admin-token"
 
 PORT_VARS = {
     "order-service": "ORDERFLOW_ORDER_HTTP_PORT",
@@ -38,6 +40,17 @@ class Stack:
     run_dir: Path
     kafka: str
     alert_email_to: str
+    zipkin: str = ""  # Zipkin's base URL (its API: /api/v2/...)
+    env: dict[str, str] = field(default_factory=dict)  # what scripts/stack.sh runs with
+
+    def restart(self, *services: str) -> None:
+        """Starts the named services again after a crash (scripts/stack.sh up only starts
+        what is not running and returns once they are healthy)."""
+        result = subprocess.run([str(STACK), "up", *services], env=self.env, capture_output=True, text=True)
+        assert result.returncode == 0, f"restart of {services} failed:\n{result.stdout}\n{result.stderr}"
+
+    def pid(self, service: str) -> int:
+        return int((self.run_dir / "pids" / f"{service}.pid").read_text().strip())
 
     @property
     def order(self) -> str:
@@ -58,6 +71,30 @@ class Stack:
     def log(self, service: str) -> str:
         path = self.run_dir / "logs" / f"{service}.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+ZIPKIN = ROOT / "scripts" / "zipkin.sh"
+
+
+@pytest.fixture(scope="session")
+def zipkin(tmp_path_factory) -> str:
+    """A real Zipkin server's base URL: the one on ORDERFLOW_ZIPKIN_PORT (9411) when it
+    answers (`make test` starts it), else one started here on a free port."""
+    base = f"http://127.0.0.1:{os.environ.get('ORDERFLOW_ZIPKIN_PORT', '9411')}"
+    try:
+        if requests.get(f"{base}/health", timeout=2).status_code == 200:
+            yield base
+            return
+    except requests.RequestException:
+        pass
+    env = dict(os.environ)
+    env.update({"ORDERFLOW_ZIPKIN_PORT": str(free_port()),
+                "ORDERFLOW_ZIPKIN_DIR": str(tmp_path_factory.mktemp("zipkin")), "NO_COLOR": "1"})
+    result = subprocess.run([str(ZIPKIN), "start"], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"scripts/zipkin.sh start failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
+    yield f"http://127.0.0.1:{env['ORDERFLOW_ZIPKIN_PORT']}"
+    subprocess.run([str(ZIPKIN), "stop"], env=env, capture_output=True, text=True)
 
 
 def _require_kafka() -> None:
@@ -109,7 +146,7 @@ def smtp():
 
 
 @pytest.fixture(scope="session")
-def stack(request, smtp, tmp_path_factory) -> Stack:
+def stack(request, smtp, zipkin, tmp_path_factory) -> Stack:
     _require_kafka()
     _refuse_shared_consumer_groups()
     run_dir = tmp_path_factory.mktemp("orderflow-run")
@@ -119,8 +156,22 @@ def stack(request, smtp, tmp_path_factory) -> Stack:
         "ORDERFLOW_BUILD_DIR": os.environ.get("ORDERFLOW_BUILD_DIR", str(ROOT / "build" / "release")),
         "ORDERFLOW_KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP,
         "ORDERFLOW_SMTP_URL": smtp.url,
+        "ORDERFLOW_ZIPKIN_URL": f"{zipkin}/api/v2/spans",
+        "ORDERFLOW_TRACING_FLUSH_INTERVAL_MS": "200",
         "ORDERFLOW_ALERT_EMAIL_TO": ALERT_EMAIL_TO,
+        "ORDERFLOW_ADMIN_TOKEN": f"{ADMIN_TOKEN_NAME}:{ADMIN_TOKEN}",
         "NO_COLOR": "1",
+        # Shorter retry timings than the defaults (about a minute in all) keep the suite
+        # fast; two in-process attempts make tok_flaky need a round through the retry topic.
+        "ORDERFLOW_CHARGE_ATTEMPTS": "2",
+        "ORDERFLOW_RETRY_ROUNDS": "3",
+        "ORDERFLOW_RETRY_TOPIC_BACKOFF_MS": "500",
+        "ORDERFLOW_RETRY_TOPIC_BACKOFF_MAX_MS": "1000",
+        "ORDERFLOW_BREAKER_FAILURE_THRESHOLD": "50",
+        "ORDERFLOW_BREAKER_OPEN_MS": "1000",
+        # A service killed by the crash tests leaves its consumer group member behind until
+        # the session times out: 6 s (the broker's minimum) instead of 45 s.
+        "ORDERFLOW_KAFKA_PROP_SESSION_TIMEOUT_MS": "6000",
     })
     for var in ("ORDERFLOW_GATEWAY_URL", "ORDERFLOW_DATA_DIR", "ORDERFLOW_MAIL_DIR",
                 "ORDERFLOW_HTTP_PORT", "ORDERFLOW_ALERT_WEBHOOK_URL"):
@@ -149,7 +200,8 @@ def stack(request, smtp, tmp_path_factory) -> Stack:
     if result.returncode != 0:
         pytest.fail(f"scripts/stack.sh up failed ({result.returncode}):\n{result.stdout}\n"
                     f"{result.stderr}", pytrace=False)
-    return Stack(urls=urls, run_dir=run_dir, kafka=KAFKA_BOOTSTRAP, alert_email_to=ALERT_EMAIL_TO)
+    return Stack(urls=urls, run_dir=run_dir, kafka=KAFKA_BOOTSTRAP, alert_email_to=ALERT_EMAIL_TO,
+                 zipkin=zipkin, env=env)
 
 
 @dataclass

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "libs/common/ids.hpp"
 #include "libs/common/time.hpp"
@@ -101,7 +102,9 @@ TEST_F(KafkaIntegration, PoisonRecordGoesToDlqAndThePartitionKeepsFlowing) {
     return res;
   };
   const std::string group = "it-payment-" + ids::uuid();
-  payment::OrderEventsConsumer handler(repo, producer_, probe, charger, {}, group);
+  payment::CircuitBreaker breaker({5, std::chrono::milliseconds(10000)});
+  payment::OrderEventsConsumer handler(repo, producer_, probe, charger, breaker, {}, group,
+                                       [](std::chrono::milliseconds) { return true; });
   std::set<std::string> handled_ids;
   std::mutex mu;
   kafka::Consumer consumer(broker(), group, {events::kOrderEvents}, "it-payment");
@@ -143,6 +146,132 @@ TEST_F(KafkaIntegration, PoisonRecordGoesToDlqAndThePartitionKeepsFlowing) {
   EXPECT_EQ(success->header("ce_type"), "PaymentSuccess");
   EXPECT_EQ(success->header("ce_correlationid"), "corr-" + key);
   EXPECT_EQ(charges.load(), 1);
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
+}
+
+// A charge that keeps failing goes to payment-service.retry (the partition keeps flowing);
+// when the gateway is back, the retry round charges once and announces PaymentSuccess.
+TEST_F(KafkaIntegration, TransientFailureGoesThroughTheRetryTopicAndChargesOnce) {
+  const std::string key = "it-retry-" + ids::uuid();
+  events::OrderCreated created{key, "c-1", "ann@example.com", "EUR", "10.00", "tok_visa", now_iso8601(), {{"B", 1, "10.00"}}};
+  auto ce = events::CloudEvent::make(events::OrderCreated::kType, "it", "corr-" + key, trace::Context::root());
+  ASSERT_TRUE(producer_.send_sync(events::encode(events::kOrderEvents, key, ce, events::to_json(created))));
+  ASSERT_TRUE(kafka::ensure_topics(producer_, {{events::kPaymentRetry, 6, 1}}));
+
+  auto db = std::filesystem::temp_directory_path() / ("it-retry-" + ids::uuid() + ".db");
+  metrics::Registry registry;
+  payment::Probe probe(registry);
+  payment::PaymentRepository repo(db.string());
+  std::atomic<bool> gateway_up{false};
+  std::atomic<int> posts{0};
+  auto gateway = [&](http::Request req) -> Result<http::Response> {
+    if (req.method() == http::Verb::get) {  // reconciliation lookup: nothing charged yet
+      http::Response res{http::Status::ok, 11};
+      res.body() = R"({"data":[]})";
+      return res;
+    }
+    ++posts;
+    http::Response res{gateway_up ? http::Status::ok : http::Status::service_unavailable, 11};
+    res.body() = gateway_up ? R"({"id":"ch_retry","status":"succeeded"})" : R"({"error":{"code":"down"}})";
+    return res;
+  };
+  payment::CircuitBreaker breaker({100, std::chrono::milliseconds(10000)});
+  payment::ChargePolicy policy;
+  policy.attempts = 2;
+  policy.backoff_base = std::chrono::milliseconds(1);
+  policy.retry = {3, std::chrono::milliseconds(200), std::chrono::milliseconds(400)};
+  auto sleep = [](std::chrono::milliseconds d) {
+    std::this_thread::sleep_for(d);
+    return true;
+  };
+  const std::string group = "it-pay-" + ids::uuid();
+  payment::OrderEventsConsumer first(repo, producer_, probe, gateway, breaker, policy, group, sleep);
+  payment::OrderEventsConsumer retries(repo, producer_, probe, gateway, breaker, policy, group + "-retry", sleep);
+  kafka::Consumer c1(broker(), group, {events::kOrderEvents}, "it");
+  kafka::Consumer c2(broker(), group + "-retry", {events::kPaymentRetry}, "it");
+  kafka::ConsumerLoop l1(c1, [&](const kafka::Record& r) {
+    if (r.key == key) first.handle(r);
+  }, "it");
+  kafka::ConsumerLoop l2(c2, [&](const kafka::Record& r) {
+    if (r.key != key) return;
+    gateway_up = true;  // the gateway recovers before the retry round
+    retries.handle(r);
+  }, "it-retry");
+  l1.start();
+  l2.start();
+  auto retry_records = consume_until(events::kPaymentRetry, [&](const auto& recs) {
+    return std::any_of(recs.begin(), recs.end(), [&](const kafka::Record& r) { return r.key == key; });
+  });
+  auto payments = consume_until(events::kPaymentEvents, [&](const auto& recs) {
+    return std::any_of(recs.begin(), recs.end(), [&](const kafka::Record& r) { return r.key == key; });
+  });
+  l2.stop();
+  l1.stop();
+
+  const kafka::Record* retry = nullptr;
+  for (const auto& r : retry_records) {
+    if (r.key == key) retry = &r;
+  }
+  ASSERT_NE(retry, nullptr);
+  EXPECT_EQ(retry->header("retry-attempt"), "2");
+  EXPECT_EQ(retry->header("retry-original-topic"), "order-events");
+  EXPECT_EQ(retry->header("ce_id"), ce.id) << "the retry copy is the same event";
+  EXPECT_TRUE(retry->header("retry-not-before"));
+  int successes = 0;
+  for (const auto& r : payments) {
+    if (r.key == key) {
+      EXPECT_EQ(r.header("ce_type"), "PaymentSuccess");
+      ++successes;
+    }
+  }
+  EXPECT_EQ(successes, 1);
+  EXPECT_EQ(posts.load(), 3) << "two failed tries in round 1, one successful in round 2";
+  auto row = repo.find(key);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->status, "SUCCEEDED");
+  EXPECT_EQ(row->attempts, 2);
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
+}
+
+// A charge whose answer is lost (timeout after the request was sent) is reconciled by
+// asking the gateway, not by charging again.
+TEST_F(KafkaIntegration, UnknownChargeOutcomeIsReconciledNotRetried) {
+  const std::string key = "it-reconcile-" + ids::uuid();
+  events::OrderCreated created{key, "c-1", "ann@example.com", "EUR", "10.00", "tok_slow", now_iso8601(), {{"B", 1, "10.00"}}};
+  auto ce = events::CloudEvent::make(events::OrderCreated::kType, "it", "corr-" + key, trace::Context::root());
+  auto rec = events::encode(events::kOrderEvents, key, ce, events::to_json(created));
+
+  auto db = std::filesystem::temp_directory_path() / ("it-reconcile-" + ids::uuid() + ".db");
+  metrics::Registry registry;
+  payment::Probe probe(registry);
+  payment::PaymentRepository repo(db.string());
+  int posts = 0, lookups = 0;
+  auto gateway = [&](http::Request req) -> Result<http::Response> {
+    if (req.method() == http::Verb::post) {
+      ++posts;
+      return Error{"timeout", "no response within deadline", true};
+    }
+    ++lookups;
+    EXPECT_EQ(std::string(req.target()), "/v1/charges?orderId=" + key);
+    http::Response res{http::Status::ok, 11};
+    res.body() = R"({"data":[{"id":"ch_lost","status":"succeeded","idempotencyKey":")" + key + R"("}]})";
+    return res;
+  };
+  payment::CircuitBreaker breaker({100, std::chrono::milliseconds(10000)});
+  payment::OrderEventsConsumer handler(repo, producer_, probe, gateway, breaker, {}, "it-" + ids::uuid(),
+                                       [](std::chrono::milliseconds) { return true; });
+  rec.partition = 0;
+  rec.offset = 0;
+  handler.handle(rec);
+  EXPECT_EQ(posts, 1);
+  EXPECT_EQ(lookups, 1);
+  auto row = repo.find(key);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->status, "SUCCEEDED");
+  EXPECT_EQ(row->charge_id, "ch_lost");
+  EXPECT_TRUE(row->published);
+  handler.handle(rec);  // a redelivery: nothing new
+  EXPECT_EQ(posts, 1);
   for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
 }
 

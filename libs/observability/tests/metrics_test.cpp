@@ -47,3 +47,15 @@ TEST(Metrics, CallbackGaugeIsEvaluatedAtScrape) {
 
 }  // namespace
 }  // namespace orderflow::metrics
+
+TEST(Metrics, RegisteringANameTwiceSharesTheFamily) {
+  orderflow::metrics::Registry r;
+  auto& a = r.gauge("shared_gauge", "help", {"k"});
+  auto& b = r.gauge("shared_gauge", "other help", {"k"});
+  EXPECT_EQ(&a, &b);
+  a.with({"x"}).set(1);
+  b.with({"y"}).set(2);
+  auto text = r.render();
+  EXPECT_EQ(text.find("# TYPE shared_gauge"), text.rfind("# TYPE shared_gauge"));
+  EXPECT_NE(text.find("shared_gauge{k=\"y\"} 2"), std::string::npos);
+}

@@ -29,6 +29,18 @@ TEST(Health, DownUntilCheckedThenReflectsChecks) {
   EXPECT_EQ(r.at("components").at("kafka").at("details").at("error").as_string(), "broker down");
 }
 
+TEST(Health, DetailsAreReportedAsUpComponents) {
+  HealthMonitor m;
+  std::string state = "CLOSED";
+  m.add_details("circuitBreaker", [&] { return boost::json::object{{"state", state}}; });
+  m.check_now();
+  EXPECT_TRUE(m.up());
+  state = "OPEN";
+  auto r = m.report();
+  EXPECT_EQ(r.at("components").at("circuitBreaker").at("details").at("state").as_string(), "OPEN");
+  EXPECT_EQ(r.at("status").as_string(), "UP");
+}
+
 TEST(Health, ThrowingCheckIsDown) {
   HealthMonitor m;
   m.add("db", []() -> Status { throw std::runtime_error("disk gone"); });

@@ -1,47 +1,9 @@
 #include "services/alerting/repository/alert_repository.hpp"
 
-#include <array>
+#include "services/alerting/repository/schema.hpp"
 
 namespace orderflow::alerting::repository {
 namespace {
-
-constexpr std::array<std::string_view, 1> kMigrations{
-    R"sql(
-CREATE TABLE alert_groups (
-  id                 INTEGER PRIMARY KEY,
-  topic              TEXT    NOT NULL,
-  reason             TEXT    NOT NULL,
-  window_start_ms    INTEGER NOT NULL,
-  count              INTEGER NOT NULL,
-  emailed            INTEGER NOT NULL DEFAULT 0,
-  email_attempt_ms   INTEGER NOT NULL DEFAULT 0,
-  webhook            TEXT    NOT NULL DEFAULT 'pending',
-  webhook_attempt_ms INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX alert_groups_latest ON alert_groups (topic, reason, window_start_ms DESC, id DESC);
-CREATE TABLE alerts (
-  id                 INTEGER PRIMARY KEY,
-  time_ms            INTEGER NOT NULL,
-  topic              TEXT    NOT NULL,
-  dlq_partition      INTEGER NOT NULL,
-  dlq_offset         INTEGER NOT NULL,
-  reason             TEXT    NOT NULL,
-  order_id           TEXT    NOT NULL,
-  error_message      TEXT    NOT NULL,
-  correlation_id     TEXT    NOT NULL,
-  event_type         TEXT    NOT NULL,
-  original_topic     TEXT    NOT NULL,
-  original_partition INTEGER NOT NULL,
-  original_offset    INTEGER NOT NULL,
-  consumer_group     TEXT    NOT NULL,
-  attempts           INTEGER NOT NULL,
-  first_failure_time TEXT    NOT NULL,
-  last_failure_time  TEXT    NOT NULL,
-  group_id           INTEGER NOT NULL REFERENCES alert_groups (id),
-  UNIQUE (topic, dlq_partition, dlq_offset)
-);
-CREATE INDEX alerts_order ON alerts (order_id, id DESC);
-)sql"};
 
 constexpr std::string_view kGroupColumns =
     "id, topic, reason, window_start_ms, count, emailed, email_attempt_ms, webhook, "
@@ -67,7 +29,7 @@ domain::Group read_group(const storage::Statement& st, int first) {
 
 AlertRepository::AlertRepository(storage::Database& db) : db_(db) {
   auto lock = db_.lock();
-  db_.migrate(kMigrations);
+  migrate(db_);
 }
 
 std::optional<domain::Group> AlertRepository::group_by_id(std::int64_t id) {

@@ -35,7 +35,7 @@ void PaymentEventsConsumer::handle(const kafka::Record& record) {
   if (!payment) return dead_letter(record, payment.error().code, payment.error().message);
 
   PaymentUpdate update{ce.id, payment->order_id, success, payment->reason, now_iso8601()};
-  auto trace = trace::Context::continue_or_start(ce.traceparent);
+  auto trace = trace::current_or_continue(ce.traceparent);  // the ConsumerLoop's span
   auto outcome = repo_.apply_payment(update, [&](const OrderRow& order) {
     events::OrderOutcome out{order.order_id, order.customer_id, order.customer_email, order.currency,
                              order.total_amount, update.at, success, payment->charge_id, payment->reason};

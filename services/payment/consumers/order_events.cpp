@@ -1,7 +1,7 @@
 #include "services/payment/consumers/order_events.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <thread>
 
 #include "libs/common/time.hpp"
 #include "libs/events/cloud_event.hpp"
@@ -14,52 +14,93 @@ namespace {
 
 const std::string kDlqTopic = kafka::dlq_topic("payment-service");
 
+http::Request gateway_request(http::Verb verb, std::string target, const std::string& traceparent,
+                              const std::string& correlation_id) {
+  http::Request req{verb, target, 11};
+  req.set("traceparent", traceparent);
+  req.set(http::kCorrelationHeader, correlation_id);
+  return req;
+}
+
 }  // namespace
 
 OrderEventsConsumer::OrderEventsConsumer(PaymentRepository& repo, kafka::Producer& producer, Probe& probe,
-                                         Charger charger, ChargePolicy policy, std::string group)
-    : repo_(repo), producer_(producer), probe_(probe), charger_(std::move(charger)), policy_(policy),
-      group_(std::move(group)) {
-  sleeper = [](std::chrono::milliseconds d) {
-    std::this_thread::sleep_for(d);
-    return true;
-  };
-}
+                                         Gateway gateway, CircuitBreaker& breaker, ChargePolicy policy,
+                                         std::string group, Sleeper sleeper)
+    : repo_(repo), producer_(producer), probe_(probe), gateway_(std::move(gateway)), breaker_(breaker),
+      policy_(policy), group_(std::move(group)), sleeper_(std::move(sleeper)) {}
 
 void OrderEventsConsumer::dead_letter_only(const kafka::Record& record, const std::string& reason,
                                            const std::string& message) {
   auto now = now_iso8601();
-  auto s = producer_.send_sync(kafka::make_dlq_record(record, kDlqTopic, {group_, reason, message, 1, now, now}));
+  auto s = producer_.send_sync(kafka::make_dlq_record(original_of(record), kDlqTopic, {group_, reason, message, 1, now, now}));
   if (!s) throw std::runtime_error("DLQ publish failed: " + s.error().message);
   probe_.dead_lettered(kDlqTopic, reason);
   log::warn("record sent to DLQ", {{"orderId", record.key}, {"reason", reason}, {"error", message}});
 }
 
-ChargeOutcome OrderEventsConsumer::charge(const std::string& order_id, const std::string& amount,
-                                          const std::string& currency, const std::string& token,
-                                          const std::string& traceparent, const std::string& correlation_id,
-                                          int& attempts) {
+std::optional<std::string> OrderEventsConsumer::find_succeeded_charge(const ChargeRequest& r) {
+  auto res = gateway_(gateway_request(http::Verb::get, "/v1/charges?orderId=" + r.order_id, r.traceparent, r.correlation_id));
+  if (!res || res->result_int() != 200) return std::nullopt;
+  boost::system::error_code ec;
+  auto body = boost::json::parse(res->body(), ec);
+  if (ec || !body.is_object() || !body.as_object().contains("data") || !body.at("data").is_array()) return std::nullopt;
+  for (const auto& c : body.at("data").as_array()) {
+    if (!c.is_object()) continue;
+    const auto& o = c.as_object();
+    auto str = [&](const char* k) {
+      const auto* v = o.if_contains(k);
+      return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    if (str("status") == "succeeded" && str("idempotencyKey") == r.order_id) return str("id");
+  }
+  return std::nullopt;
+}
+
+ChargeOutcome OrderEventsConsumer::charge(const ChargeRequest& r, int& calls) {
   ChargeOutcome last;
-  for (attempts = 1;; ++attempts) {
-    http::Request req{http::Verb::post, "/v1/charges", 11};
+  for (int attempt = 1;; ++attempt) {
+    if (!breaker_.allow(CircuitBreaker::Clock::now())) {
+      probe_.gateway_call("circuit-open", 0);
+      return ChargeOutcome{ChargeKind::kTransient, {}, "circuit-open", "circuit breaker open: gateway calls are shed"};
+    }
+    auto req = gateway_request(http::Verb::post, "/v1/charges", r.traceparent, r.correlation_id);
     req.set(http::bhttp::field::content_type, "application/json");
-    req.set("Idempotency-Key", order_id);
-    req.set("traceparent", traceparent);
-    req.set(http::kCorrelationHeader, correlation_id);
+    req.set("Idempotency-Key", r.order_id);
     req.body() = boost::json::serialize(
-        boost::json::object{{"orderId", order_id}, {"amount", amount}, {"currency", currency}, {"source", token}});
+        boost::json::object{{"orderId", r.order_id}, {"amount", r.amount}, {"currency", r.currency}, {"source", r.token}});
+    ++calls;
     auto started = std::chrono::steady_clock::now();
-    auto res = charger_(std::move(req));
+    auto res = gateway_(std::move(req));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    probe_.gateway_call(res ? std::to_string(res->result_int()) : res.error().code, secs);
     last = res ? classify_response(res->result_int(), res->body())
                : classify_transport_error(res.error().code, res.error().message);
-    probe_.gateway_call(res ? std::to_string(res->result_int()) : res.error().code, secs);
-    if (last.kind != ChargeKind::kTransient || attempts >= policy_.attempts) return last;
-    auto wait = backoff(attempts - 1, policy_.backoff_base, policy_.backoff_cap, rng_);
-    log::info("gateway call failed; retrying", {{"orderId", order_id}, {"correlationId", correlation_id},
-                                                {"attempt", std::to_string(attempts)}, {"error", last.message}});
+    if (last.kind != ChargeKind::kTransient) {
+      breaker_.on_success();  // the gateway answered: a decline is a healthy gateway
+      return last;
+    }
+    breaker_.on_failure(CircuitBreaker::Clock::now());
+    if (!res && res.error().code != "connect-failed") {
+      // The request may have reached the gateway: ask what happened before trying again.
+      if (auto charge_id = find_succeeded_charge(r)) {
+        log::info("unknown charge outcome reconciled: charged", {{"orderId", r.order_id}, {"chargeId", *charge_id}});
+        return ChargeOutcome{ChargeKind::kSucceeded, *charge_id, {}, {}};
+      }
+    }
+    if (attempt >= policy_.attempts) return last;
+    auto wait = backoff(attempt - 1, policy_.backoff_base, policy_.backoff_cap, rng_);
+    log::info("gateway call failed; retrying", {{"orderId", r.order_id}, {"correlationId", r.correlation_id},
+                                                {"attempt", std::to_string(attempt)}, {"error", last.message}});
     probe_.retry();
-    if (!sleeper(wait)) throw std::runtime_error("stopping during charge retries");  // redelivered after restart
+    if (!sleeper_(wait)) throw std::runtime_error("stopping during charge retries");  // redelivered after restart
+  }
+}
+
+void OrderEventsConsumer::wait_until(std::int64_t not_before_ms) {
+  auto wait = not_before_ms - now_epoch_ms();
+  if (wait > 0 && !sleeper_(std::chrono::milliseconds(wait))) {
+    throw std::runtime_error("stopping while a retry waits");  // not stored: redelivered after restart
   }
 }
 
@@ -80,25 +121,43 @@ void OrderEventsConsumer::handle(const kafka::Record& record) {
   if (!order) return dead_letter_only(record, order.error().code, order.error().message);
 
   if (auto existing = repo_.find(order->order_id)) {
-    // Decided before (a redelivery, or a crash before publishing): announce the same
-    // records again, never charge again.
+    // Decided before (a redelivery, a replay, or a crash before publishing): announce the
+    // same records again if needed, never charge again.
     if (!existing->published) publish(std::move(*existing));
     log::info("duplicate OrderCreated ignored", {{"orderId", order->order_id}, {"correlationId", ce.correlation_id}});
     return;
   }
 
-  auto trace = trace::Context::continue_or_start(ce.traceparent);
-  auto first_failure = now_iso8601();
-  int attempts = 0;
-  auto outcome = charge(order->order_id, order->total_amount, order->currency, order->payment_token,
-                        trace.traceparent(), ce.correlation_id, attempts);
+  auto retry = read_retry_state(record);
+  wait_until(retry.not_before_ms);
+  auto trace = trace::current_or_continue(ce.traceparent);  // the ConsumerLoop's span
+  ChargeRequest req{order->order_id, order->total_amount, order->currency, order->payment_token,
+                    trace.traceparent(), ce.correlation_id};
+  int calls = 0;
+  auto outcome = charge(req, calls);
+  auto first_failure = retry.first_failure_time.empty() ? now_iso8601() : retry.first_failure_time;
+
+  if (outcome.kind == ChargeKind::kTransient && retry.attempt < policy_.retry.rounds) {
+    int next = retry.attempt + 1;
+    auto delay = retry_delay(policy_.retry, next, rng_);
+    auto copy = make_retry_record(record, events::kPaymentRetry, next, now_epoch_ms() + delay.count(), first_failure,
+                                  outcome.code + ": " + outcome.message);
+    auto s = producer_.send_sync(std::move(copy));
+    if (!s) throw std::runtime_error("retry publish failed: " + s.error().message);
+    probe_.retry_scheduled();
+    log::warn("charge failed; scheduled a retry", {{"orderId", order->order_id}, {"correlationId", ce.correlation_id},
+                                                   {"attempt", std::to_string(next)},
+                                                   {"delayMs", std::to_string(delay.count())}, {"error", outcome.message},
+                                                   {"traceId", trace.trace_id}});
+    return;
+  }
 
   PaymentRow row;
   row.order_id = order->order_id;
   row.event_id = ce.id;
   row.amount = order->total_amount;
   row.currency = order->currency;
-  row.attempts = attempts;
+  row.attempts = retry.attempt;
   row.created_at = now_iso8601();
   events::PaymentResult result{order->order_id, order->total_amount, order->currency, row.created_at, false, "", ""};
   std::string dlq_reason;
@@ -125,15 +184,16 @@ void OrderEventsConsumer::handle(const kafka::Record& record) {
       break;
   }
   if (!dlq_reason.empty()) {
-    row.records.push_back(kafka::make_dlq_record(
-        record, kDlqTopic, {group_, dlq_reason, outcome.code + ": " + outcome.message, attempts, first_failure, now_iso8601()}));
+    row.records.push_back(kafka::make_dlq_record(original_of(record), kDlqTopic,
+                                                 {group_, dlq_reason, outcome.code + ": " + outcome.message,
+                                                  retry.attempt, first_failure, now_iso8601()}));
   }
   auto ce_out = events::CloudEvent::make(result.success ? events::PaymentResult::kSuccess : events::PaymentResult::kFailed,
                                          "payment-service", ce.correlation_id, trace);
   row.records.push_back(events::encode(events::kPaymentEvents, order->order_id, ce_out, events::to_json(result)));
 
   if (!repo_.record(row)) {
-    // Another member of the group decided first (a rebalance mid-charge): theirs stands.
+    // Another delivery of the same order decided first (a rebalance mid-charge): theirs stands.
     log::warn("payment already recorded by another consumer", {{"orderId", order->order_id}});
     return;
   }
@@ -141,8 +201,8 @@ void OrderEventsConsumer::handle(const kafka::Record& record) {
   probe_.payment(row.status == "SUCCEEDED" ? "success" : row.status == "DECLINED" ? "declined" : "failed");
   if (!dlq_reason.empty()) probe_.dead_lettered(kDlqTopic, dlq_reason);
   log::info("payment decided", {{"orderId", order->order_id}, {"status", row.status}, {"reason", row.reason},
-                                {"attempts", std::to_string(attempts)}, {"correlationId", ce.correlation_id},
-                                {"traceId", trace.trace_id}});
+                                {"round", std::to_string(retry.attempt)}, {"calls", std::to_string(calls)},
+                                {"correlationId", ce.correlation_id}, {"traceId", trace.trace_id}});
 }
 
 }  // namespace orderflow::payment

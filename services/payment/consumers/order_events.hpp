@@ -6,49 +6,64 @@
 #include <string>
 
 #include "libs/common/result.hpp"
-#include "libs/http/client.hpp"
+#include "libs/http/types.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/kafka/record.hpp"
 #include "services/payment/domain/charge.hpp"
+#include "services/payment/domain/circuit_breaker.hpp"
+#include "services/payment/domain/retry.hpp"
 #include "services/payment/probe.hpp"
 #include "services/payment/repository/payment_repository.hpp"
 
 namespace orderflow::payment {
 
 struct ChargePolicy final {
-  std::chrono::milliseconds timeout{2000};  // per gateway call
-  int attempts = 3;                         // in-process tries before giving up
+  int attempts = 3;                         // in-process tries per delivery
   std::chrono::milliseconds backoff_base{100};
   std::chrono::milliseconds backoff_cap{2000};
   bool dlq_on_decline = false;              // ORDERFLOW_DLQ_ON_DECLINE (the original's behaviour)
+  RetryPolicy retry;                        // rounds through payment-service.retry
 };
 
-// Consumes order-events. For each OrderCreated: charge the gateway (Idempotency-Key =
-// orderId), decide the outcome, store it, publish it, and only then let the loop store the
-// offset. Other event types are not ours. Undecodable records go to payment-service.dlq.
+// Consumes OrderCreated from order-events (and its delayed copies from
+// payment-service.retry). For each: charge the gateway (Idempotency-Key = orderId), and
+//   - a final answer (success, decline, rejection) is stored, published, then the offset
+//     is stored;
+//   - a transient failure after the in-process tries goes to the retry topic with a
+//     not-before time, so the partition keeps flowing; after the last round it goes to
+//     payment-service.dlq and PaymentFailed is published.
+// A timeout or broken connection leaves the charge's fate unknown: the gateway is asked
+// (by order id) before anything else is tried. Undecodable records go to the DLQ at once.
 class OrderEventsConsumer final {
  public:
-  using Charger = std::function<Result<http::Response>(http::Request)>;
+  // Sends one request to the gateway (the composition root binds endpoint and deadline).
+  using Gateway = std::function<Result<http::Response>(http::Request)>;
+  // Waits up to d; false when the service is stopping.
+  using Sleeper = std::function<bool(std::chrono::milliseconds)>;
 
-  OrderEventsConsumer(PaymentRepository& repo, kafka::Producer& producer, Probe& probe, Charger charger,
-                      ChargePolicy policy, std::string group);
+  OrderEventsConsumer(PaymentRepository& repo, kafka::Producer& producer, Probe& probe, Gateway gateway,
+                      CircuitBreaker& breaker, ChargePolicy policy, std::string group, Sleeper sleeper);
   void handle(const kafka::Record& record);
-  // Wakes a back-off wait early (shutdown).
-  std::function<bool(std::chrono::milliseconds)> sleeper;  // returns false when stopping
 
  private:
-  ChargeOutcome charge(const std::string& order_id, const std::string& amount, const std::string& currency,
-                       const std::string& token, const std::string& traceparent, const std::string& correlation_id,
-                       int& attempts);
+  struct ChargeRequest {
+    std::string order_id, amount, currency, token, traceparent, correlation_id;
+  };
+  ChargeOutcome charge(const ChargeRequest& req, int& calls);
+  // Asks the gateway whether a charge for the order succeeded (after an unknown outcome).
+  std::optional<std::string> find_succeeded_charge(const ChargeRequest& req);
   void publish(PaymentRow row);
   void dead_letter_only(const kafka::Record& record, const std::string& reason, const std::string& message);
+  void wait_until(std::int64_t not_before_ms);
 
   PaymentRepository& repo_;
   kafka::Producer& producer_;
   Probe& probe_;
-  Charger charger_;
+  Gateway gateway_;
+  CircuitBreaker& breaker_;
   ChargePolicy policy_;
   std::string group_;
+  Sleeper sleeper_;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

@@ -1,0 +1,139 @@
+"""Crash safety (issue: nothing lost, nothing charged twice): services are killed with
+SIGKILL at random moments while orders flow, restarted, and the invariants are checked
+from the outside:
+  I1 every accepted order (a 202) ends CONFIRMED or FAILED, as its token says;
+  I2 at most one successful charge per order in the gateway ledger, and CONFIRMED <=>
+     exactly one;
+  I4 exactly one customer email per order: one distinct Message-ID (a crash between the
+     SMTP hand-off and its record can make notification-service send the same message,
+     same Message-ID, once more; mail systems fold such copies — the raw count is printed).
+Named to run last: it restarts services of the shared stack."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from support import charges, new_order, wait_until
+
+ORDERS = 240
+WORKERS = 6
+KILLS = 3
+SETTLE_S = 180
+PACE_S = 0.05  # per worker: about 120 orders/s in all, so the kills land mid-load
+
+
+def _place_all(stack, tokens: list[str], accepted: dict[str, str], lock: threading.Lock) -> None:
+    """Places the orders at a steady pace, recording accepted order id -> token. A refused
+    connection (the service is down) or a 5xx is not an acceptance: the client retries
+    with the same Idempotency-Key, so an order committed just before a crash is found again
+    instead of being placed twice."""
+
+    def place(token: str) -> None:
+        body = new_order(token)
+        for _ in range(100):
+            try:
+                r = requests.post(f"{stack.order}/place-order", json=body, timeout=10,
+                                  headers={"Idempotency-Key": body["customerEmail"]})
+            except requests.RequestException:
+                time.sleep(0.1)
+                continue
+            if r.status_code in (200, 202):
+                with lock:
+                    accepted[r.json()["orderId"]] = token
+                time.sleep(PACE_S)
+                return
+            time.sleep(0.1)
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(place, tokens))
+
+
+def _killer(stack, service: str, accepted: dict[str, str], done: threading.Event, kills: list[int]) -> None:
+    """Kills `service` with SIGKILL when the load is a quarter, half and three quarters
+    through (plus a random few milliseconds, to land anywhere in a request's life), and
+    restarts it each time."""
+    rng = random.Random()
+    for fraction in (0.25, 0.5, 0.75)[:KILLS]:
+        while len(accepted) < ORDERS * fraction and not done.is_set():
+            time.sleep(0.01)
+        if done.is_set():
+            return
+        time.sleep(rng.uniform(0, 0.2))
+        os.kill(stack.pid(service), signal.SIGKILL)
+        kills.append(len(accepted))
+        stack.restart(service)
+
+
+def _check_invariants(stack, smtp, accepted: dict[str, str], label: str) -> None:
+    def order(order_id):
+        return requests.get(f"{stack.order}/api/v1/orders/{order_id}", timeout=10).json()
+
+    def all_final():
+        pending = [i for i in accepted if order(i)["status"] not in ("CONFIRMED", "FAILED")]
+        return not pending or None
+
+    wait_until(all_final, SETTLE_S, f"{len(accepted)} accepted orders to be final ({label})")
+    confirmed = failed = charged = 0
+    for order_id, token in accepted.items():
+        o = order(order_id)
+        ok = [c for c in charges(stack.gateway, order_id) if c.get("status") == "succeeded"]
+        assert len(ok) <= 1, f"I2: order {order_id} charged {len(ok)} times"
+        if token == "tok_visa":
+            assert o["status"] == "CONFIRMED", o
+            assert len(ok) == 1, f"I2: CONFIRMED order {order_id} has {len(ok)} charges"
+            confirmed += 1
+        else:
+            assert o["status"] == "FAILED" and o.get("failureReason") == "card_declined", o
+            assert not ok
+            failed += 1
+        charged += len(ok)
+
+    def emails_complete():
+        return all(len(smtp.to(o["customerEmail"])) >= 1 for o in map(order, accepted)) or None
+
+    wait_until(emails_complete, 60, f"one email per order ({label})")
+    emails = copies = 0
+    for order_id in accepted:
+        got = smtp.to(order(order_id)["customerEmail"])
+        ids = {str(m.message.get("Message-ID", "")) for m in got}
+        assert len(ids) == 1 and "" not in ids, f"I4: {len(ids)} distinct emails for order {order_id}"
+        emails += 1
+        copies += len(got) - 1
+    print(f"\n[{label}] accepted={len(accepted)} confirmed={confirmed} failed={failed} "
+          f"charges={charged} emails={emails} resent-copies={copies}")
+
+
+def _scenario(stack, smtp, service: str) -> None:
+    tokens = [random.choice(["tok_visa", "tok_visa", "tok_visa", "tok_chargeDeclined"]) for _ in range(ORDERS)]
+    accepted: dict[str, str] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+    kills: list[int] = []
+    killer = threading.Thread(target=_killer, args=(stack, service, accepted, done, kills), daemon=True)
+    killer.start()
+    _place_all(stack, tokens, accepted, lock)
+    done.set()
+    killer.join(timeout=120)
+    assert len(kills) == KILLS, f"{service} was killed {len(kills)} times, not {KILLS}"
+    assert len(accepted) == ORDERS, f"only {len(accepted)} of {ORDERS} orders accepted"
+    print(f"\n[kill -9 {service}] killed after {kills} accepted orders")
+    _check_invariants(stack, smtp, accepted, f"kill -9 {service}")
+
+
+def test_kill_payment_service_during_load(stack, smtp):
+    _scenario(stack, smtp, "payment-service")
+
+
+def test_kill_order_service_during_load(stack, smtp):
+    _scenario(stack, smtp, "order-service")
+
+
+def test_kill_notification_service_during_load(stack, smtp):
+    _scenario(stack, smtp, "notification-service")
