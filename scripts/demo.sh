@@ -147,6 +147,8 @@ cat <<EOF
     gateway ledger  $GATEWAY_URL/v1/charges?orderId=${IDS[0]}
     health          $ORDER_URL/actuator/health (each service: /actuator/health)
     metrics         $ORDER_URL/metrics (each service: /metrics, /actuator/prometheus)
+    Prometheus      http://127.0.0.1:${ORDERFLOW_PROMETHEUS_PORT:-9090}/targets (when make up/run started it)
+    traces          http://127.0.0.1:${ORDERFLOW_ZIPKIN_PORT:-9411}/zipkin/traces/<traceId> (the traceId is in the order's log lines)
     Kafka           kcat -b $ORDERFLOW_KAFKA_BOOTSTRAP -C -t order-events -o beginning -e -J
     logs            ${RUN_DIR#"$ORDERFLOW_ROOT/"}/logs/<service>.log
 EOF
