@@ -48,6 +48,16 @@ void Database::exec(std::string_view sql) {
 
 Statement Database::prepare(std::string_view sql) { return Statement(db_, sql); }
 
+Status Database::ping() {
+  try {
+    auto guard = lock();
+    if (!prepare("SELECT 1").step()) return Error{"db-unavailable", "SELECT 1 returned no row", true};
+    return ok_status();
+  } catch (const std::exception& e) {
+    return Error{"db-unavailable", e.what(), true};
+  }
+}
+
 void Database::migrate(std::span<const std::string_view> migrations) {
   auto version_stmt = prepare("PRAGMA user_version");
   version_stmt.step();

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "libs/common/result.hpp"
+
 namespace orderflow::storage {
 
 class DbError final : public std::runtime_error {
@@ -42,6 +44,9 @@ class Database final {
 
   // Applies migrations[i] for every i >= PRAGMA user_version, each in its own transaction.
   void migrate(std::span<const std::string_view> migrations);
+
+  // The health check: takes the lock, runs SELECT 1; an error is "db-unavailable".
+  Status ping();
 
   // Serialises users of this connection across threads.
   std::unique_lock<std::mutex> lock() { return std::unique_lock(mu_); }

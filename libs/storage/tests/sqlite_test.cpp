@@ -44,6 +44,11 @@ TEST(Sqlite, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(count.integer(0), 0);
 }
 
+TEST(Sqlite, PingAnswersOnAnOpenDatabase) {
+  Database db(":memory:");
+  EXPECT_TRUE(db.ping().ok());
+}
+
 TEST(Sqlite, ConstraintViolationIsReported) {
   Database db(":memory:");
   db.migrate(kMigrations);

@@ -181,15 +181,6 @@ std::vector<Alert> AlertRepository::list(const std::optional<std::string>& order
   return out;
 }
 
-Status AlertRepository::ping() {
-  try {
-    auto lock = db_.lock();
-    auto st = db_.prepare("SELECT 1");
-    if (!st.step()) return Error{"db-unavailable", "SELECT 1 returned no row", true};
-    return ok_status();
-  } catch (const std::exception& e) {
-    return Error{"db-unavailable", e.what(), true};
-  }
-}
+Status AlertRepository::ping() { return db_.ping(); }
 
 }  // namespace orderflow::alerting::repository

@@ -92,15 +92,6 @@ std::vector<Notification> NotificationRepository::list(const std::optional<std::
   return out;
 }
 
-Status NotificationRepository::ping() {
-  try {
-    auto lock = db_.lock();
-    auto st = db_.prepare("SELECT 1");
-    if (!st.step()) return Error{"db-unavailable", "SELECT 1 returned no row", true};
-    return ok_status();
-  } catch (const std::exception& e) {
-    return Error{"db-unavailable", e.what(), true};
-  }
-}
+Status NotificationRepository::ping() { return db_.ping(); }
 
 }  // namespace orderflow::notification::repository

@@ -248,10 +248,6 @@ std::int64_t OrderRepository::outbox_size() {
   return s.integer(0);
 }
 
-void OrderRepository::ping() {
-  auto lock = db_.lock();
-  auto s = db_.prepare("SELECT 1");
-  s.step();
-}
+orderflow::Status OrderRepository::ping() { return db_.ping(); }
 
 }  // namespace orderflow::order

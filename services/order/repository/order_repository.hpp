@@ -86,7 +86,7 @@ class OrderRepository final {
   std::vector<OutboxEntry> outbox_batch(int limit);
   void outbox_remove(const std::vector<std::int64_t>& ids);
   std::int64_t outbox_size();
-  void ping();
+  orderflow::Status ping();
 
  private:
   ApplyOutcome apply_payment_impl(const PaymentUpdate& update,

@@ -111,9 +111,6 @@ std::vector<PaymentRow> PaymentRepository::list(const std::optional<std::string>
   return out;
 }
 
-void PaymentRepository::ping() {
-  auto lock = db_.lock();
-  db_.prepare("SELECT 1").step();
-}
+Status PaymentRepository::ping() { return db_.ping(); }
 
 }  // namespace orderflow::payment

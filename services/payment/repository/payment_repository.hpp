@@ -35,7 +35,7 @@ class PaymentRepository final {
   bool record(const PaymentRow& row);
   void mark_published(const std::string& order_id);
   std::vector<PaymentRow> list(const std::optional<std::string>& order_id, int limit);
-  void ping();
+  Status ping();
 
  private:
   storage::Database db_;

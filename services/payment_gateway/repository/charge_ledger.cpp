@@ -224,15 +224,6 @@ std::vector<AttemptRecord> ChargeLedger::attempts(const std::string& order_id, i
   return out;
 }
 
-Status ChargeLedger::ping() {
-  try {
-    auto lock = db_.lock();
-    auto s = db_.prepare("SELECT 1");
-    if (!s.step() || s.integer(0) != 1) return Error{"db-unavailable", "SELECT 1 returned no row", true};
-    return ok_status();
-  } catch (const std::exception& e) {
-    return Error{"db-unavailable", e.what(), true};
-  }
-}
+Status ChargeLedger::ping() { return db_.ping(); }
 
 }  // namespace orderflow::payment_gateway
