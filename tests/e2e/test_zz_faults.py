@@ -20,7 +20,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import json
+import subprocess
 import uuid
+from pathlib import Path
 
 import requests
 from confluent_kafka import Producer
@@ -208,3 +210,28 @@ def test_one_idempotency_key_sent_100_times_at_once_creates_one_order(stack):
     assert len(listed["items"]) == 1, listed
     assert len([c for c in charges(stack.gateway, order_id) if c.get("status") == "succeeded"]) == 1
     print(f"\n[idempotency burst] requests=100 created=1 replays={codes.count(200)}")
+
+
+def test_kafka_broker_restart_mid_load_loses_nothing(stack, smtp):
+    """The broker is stopped and started again while orders are placed: order-service keeps
+    accepting (the outbox holds the events), every client reconnects, nothing is lost or
+    charged twice."""
+    kafka_sh = Path(__file__).resolve().parents[2] / "scripts" / "kafka.sh"
+    accepted: dict[str, str] = {}
+    restarted = threading.Event()
+
+    def restart_broker():
+        while len(accepted) < 60:
+            time.sleep(0.01)
+        subprocess.run([str(kafka_sh), "stop"], check=True, capture_output=True)
+        subprocess.run([str(kafka_sh), "start"], check=True, capture_output=True)
+        restarted.set()
+
+    restarter = threading.Thread(target=restart_broker, daemon=True)
+    restarter.start()
+    tokens = [random.choice(["tok_visa", "tok_visa", "tok_visa", "tok_chargeDeclined"]) for _ in range(200)]
+    _place_all(stack, tokens, accepted, threading.Lock())
+    restarter.join(timeout=180)
+    assert restarted.is_set(), "the broker was not restarted"
+    assert len(accepted) == len(tokens)
+    _check_invariants(stack, smtp, accepted, "Kafka broker restart")
