@@ -1,5 +1,7 @@
 #include "libs/mail/mailer.hpp"
 
+#include <filesystem>
+
 #include <algorithm>
 
 #include "libs/mail/file_mailer.hpp"
@@ -46,6 +48,12 @@ std::unique_ptr<Mailer> make_mailer(const MailerConfig& config) {
     return std::make_unique<SmtpMailer>(config.smtp_url, config.timeout, config.connect_timeout);
   }
   return std::make_unique<FileMailer>(config.mail_dir);
+}
+
+std::string default_mail_dir(const std::string& data_dir, const std::string& service) {
+  auto dir = std::filesystem::absolute(data_dir).lexically_normal();
+  if (!dir.has_filename()) dir = dir.parent_path();  // "…/data/" names the same folder as "…/data"
+  return (dir.parent_path() / "mail" / service).string();
 }
 
 }  // namespace orderflow::mail

@@ -63,4 +63,8 @@ struct MailerConfig final {
 
 std::unique_ptr<Mailer> make_mailer(const MailerConfig& config);
 
+// The mail folder next to a service's data folder, as scripts/stack.sh lays them out:
+// <run>/data[/<service>] -> <run>/mail/<service>.
+std::string default_mail_dir(const std::string& data_dir, const std::string& service);
+
 }  // namespace orderflow::mail

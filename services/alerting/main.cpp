@@ -32,11 +32,6 @@ constexpr const char* kService = "alerting-service";
 // Every dead letter topic (SPEC §4: "<consumer-service>.dlq"), including ones created later.
 constexpr const char* kDlqPattern = "^.*\\.dlq$";
 
-// Next to the data folder, as scripts/stack.sh lays it out: .run/data -> .run/mail/<service>.
-std::string default_mail_dir(const std::string& data_dir) {
-  auto parent = std::filesystem::absolute(data_dir).lexically_normal().parent_path();
-  return (parent / "mail" / kService).string();
-}
 
 }  // namespace
 
@@ -46,7 +41,7 @@ int main(int argc, char** argv) {
     const auto& settings = rt.settings();
     const auto kafka_config = kafka::ClientConfig::from(settings);
     const auto mail_config =
-        mail::MailerConfig::from_settings(settings, default_mail_dir(rt.data_dir()));
+        mail::MailerConfig::from_settings(settings, mail::default_mail_dir(rt.data_dir(), kService));
     const std::string group = settings.str("consumer-group", kService);
 
     alerting::consumers::DlqConsumer::Options options;

@@ -25,11 +25,6 @@ namespace {
 
 constexpr const char* kService = "notification-service";
 
-// Next to the data folder, as scripts/stack.sh lays it out: .run/data -> .run/mail/<service>.
-std::string default_mail_dir(const std::string& data_dir) {
-  auto parent = std::filesystem::absolute(data_dir).lexically_normal().parent_path();
-  return (parent / "mail" / kService).string();
-}
 
 }  // namespace
 
@@ -39,7 +34,7 @@ int main(int argc, char** argv) {
     const auto& settings = rt.settings();
     const auto kafka_config = kafka::ClientConfig::from(settings);
     const auto mail_config =
-        mail::MailerConfig::from_settings(settings, default_mail_dir(rt.data_dir()));
+        mail::MailerConfig::from_settings(settings, mail::default_mail_dir(rt.data_dir(), kService));
     const int partitions = static_cast<int>(settings.integer("topic-partitions", 6, 1, 1000));
     const int replication =
         static_cast<int>(settings.integer("topic-replication-factor", 1, 1, 10));

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "libs/common/ids.hpp"
+#include "libs/mail/mailer.hpp"
 
 namespace orderflow::mail {
 namespace {
@@ -79,6 +80,11 @@ TEST(FileMailer, UnwritableFolderIsARetryableError) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, "mail-write-failed");
   EXPECT_TRUE(s.error().retryable);
+}
+
+TEST(MailDir, DefaultsNextToTheDataFolder) {
+  EXPECT_EQ(default_mail_dir("/srv/run/data", "notification-service"), "/srv/run/mail/notification-service");
+  EXPECT_EQ(default_mail_dir("/srv/run/data/", "alerting-service"), "/srv/run/mail/alerting-service");
 }
 
 }  // namespace
