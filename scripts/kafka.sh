@@ -170,21 +170,7 @@ format_storage() {
     { log_tail "$LOG_FILE"; die "formatting Kafka storage failed"; }
 }
 
-wait_ready() {
-  local deadline=$((SECONDS + WAIT_S)) pid="${1:-}"
-  until broker_answers; do
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-      log_tail "$LOG_FILE" 60
-      rm -f "$PID_FILE"
-      die "Kafka exited during start-up (log: $LOG_FILE)"
-    fi
-    if [ $SECONDS -ge "$deadline" ]; then
-      log_tail "$LOG_FILE" 60
-      die "Kafka did not answer on $BOOTSTRAP within ${WAIT_S}s (log: $LOG_FILE)"
-    fi
-    sleep 0.3
-  done
-}
+wait_ready() { await_ready Kafka "${1:-}" broker_answers; }
 
 cmd_start() {
   command -v kcat >/dev/null || die "kcat not found: run 'make deps' (or scripts/deps.sh)"

@@ -88,6 +88,25 @@ stop_pid() {
 # HTTP status code of a GET (000 when nothing answers).
 http_code() { curl -s -o /dev/null -m "${2:-2}" -w '%{http_code}' "$1" 2>/dev/null || true; }
 
+# await_ready NAME PID CHECK-FN: polls CHECK-FN until it succeeds; fails with the tail of
+# $LOG_FILE when process PID (if given) exits or $WAIT_S seconds pass. Uses the caller's
+# LOG_FILE, PID_FILE and WAIT_S.
+await_ready() {
+  local name="$1" pid="$2" check="$3" deadline=$((SECONDS + WAIT_S))
+  until "$check"; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      log_tail "$LOG_FILE" 60
+      rm -f "$PID_FILE"
+      die "$name exited during start-up (log: $LOG_FILE)"
+    fi
+    if [ $SECONDS -ge "$deadline" ]; then
+      log_tail "$LOG_FILE" 60
+      die "$name did not get ready within ${WAIT_S}s (log: $LOG_FILE)"
+    fi
+    sleep 0.3
+  done
+}
+
 log_tail() {
   local file="$1" n="${2:-40}"
   if [ -s "$file" ]; then

@@ -44,18 +44,7 @@ write_config() {
       "$DEPLOY/prometheus.yml" >"$CONFIG"
 }
 
-wait_ready() {
-  local pid="$1" deadline=$((SECONDS + WAIT_S))
-  until ready; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail "$LOG_FILE"
-      rm -f "$PID_FILE"
-      die "Prometheus exited during start-up (log: $LOG_FILE)"
-    fi
-    [ $SECONDS -lt "$deadline" ] || { log_tail "$LOG_FILE"; die "Prometheus not ready at $URL within ${WAIT_S}s"; }
-    sleep 0.2
-  done
-}
+wait_ready() { await_ready Prometheus "${1:-}" ready; }
 
 cmd_start() {
   command -v prometheus >/dev/null || die "prometheus not found: run 'make deps' (or scripts/deps.sh)"

@@ -57,21 +57,7 @@ server_jar() {
   echo "$jar"
 }
 
-wait_ready() {
-  local deadline=$((SECONDS + WAIT_S)) pid="${1:-}"
-  until answers; do
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-      log_tail "$LOG_FILE" 60
-      rm -f "$PID_FILE"
-      die "Zipkin exited during start-up (log: $LOG_FILE)"
-    fi
-    if [ $SECONDS -ge "$deadline" ]; then
-      log_tail "$LOG_FILE" 60
-      die "Zipkin did not answer on $BASE_URL/health within ${WAIT_S}s (log: $LOG_FILE)"
-    fi
-    sleep 0.3
-  done
-}
+wait_ready() { await_ready Zipkin "${1:-}" answers; }
 
 cmd_start() {
   command -v java >/dev/null || die "java not found: run 'make deps' (or scripts/deps.sh)"
