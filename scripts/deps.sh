@@ -10,7 +10,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 APT_PACKAGES=(
-  build-essential g++ cmake ninja-build pkg-config  # toolchain
+  build-essential g++ cmake ninja-build pkg-config ccache  # toolchain
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev  # Asio/Beast, JSON, URL
   librdkafka-dev       # Kafka client
   libsqlite3-dev       # service state, outbox
