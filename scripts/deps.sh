@@ -21,6 +21,7 @@ APT_PACKAGES=(
   openjdk-17-jre-headless maven  # the local Kafka broker (from Maven Central)
   python3 python3-venv # e2e tests
   prometheus           # scripts/prometheus.sh, promtool (metrics and alert rule checks)
+  docker-compose       # validates deploy/docker-compose.yml (tests/deploy); no engine needed
 )
 
 missing=()

@@ -3,7 +3,8 @@
 #   1. a Kafka broker: the one already running, else one started here (and stopped at the end);
 #      Zipkin likewise (the tracing e2e test reads traces from its API);
 #   2. unit + integration tests: ctest --preset release;
-#   3. end-to-end tests: pytest tests/e2e, which runs its own copy of the five services
+#   3. deployment files: pytest tests/deploy (Dockerfile, docker-compose config; no engine);
+#   4. end-to-end tests: pytest tests/e2e, which runs its own copy of the five services
 #      (own run folder, free ports, an in-process SMTP server).
 # Each tier runs even when an earlier one failed; the exit status is non-zero when any did.
 set -euo pipefail
@@ -38,6 +39,9 @@ fi
 failed=()
 info "unit + integration tests (ctest --preset release)"
 ctest --preset release --output-on-failure || failed+=(ctest)
+
+info "deployment files (pytest tests/deploy: Dockerfile, docker-compose config)"
+.venv/bin/pytest tests/deploy -v || failed+=(deploy)
 
 info "end-to-end tests (pytest tests/e2e)"
 ORDERFLOW_BUILD_DIR="${ORDERFLOW_BUILD_DIR:-$ORDERFLOW_ROOT/build/release}" \
