@@ -10,11 +10,12 @@ SHELL := /bin/bash
 PRESET ?= release
 
 .PHONY: help deps build build-debug kafka-up kafka-down up down status demo run test \
-        test-unit test-e2e clean distclean
+        test-unit test-e2e test-cluster clean distclean
 
 help:
 	@echo "make run         build, start Kafka and the services, place demo orders; Ctrl-C stops"
 	@echo "make test        unit, integration and end-to-end tests (starts what they need)"
+	@echo "make test-cluster  broker-failure tests on a 3-broker Kafka cluster (starts it)"
 	@echo "make up | down   the same stack in the background | stop it"
 	@echo "make status      what is running;  make demo: the demo orders against a running stack"
 	@echo "make deps | build | build-debug | kafka-up | kafka-down | clean | distclean"
@@ -69,6 +70,9 @@ test-unit: build
 # Only the end-to-end tests, against a broker that is already running (make kafka-up).
 test-e2e: build
 	.venv/bin/pytest tests/e2e -v
+
+test-cluster: build
+	@scripts/test-cluster.sh
 
 clean: down
 	rm -rf build .run

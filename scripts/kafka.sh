@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# A local single-node Apache Kafka 3.9 broker in KRaft mode (no ZooKeeper, no Docker).
+# A local Apache Kafka 3.9 broker in KRaft mode (no ZooKeeper, no Docker) — one node, or a
+# cluster of several on loopback with ORDERFLOW_KAFKA_NODES (e.g. 3).
 #
-#   scripts/kafka.sh start    start it unless it is running; returns once it answers
-#   scripts/kafka.sh stop     SIGTERM, then SIGKILL after 30 s
-#   scripts/kafka.sh status   exit 0 when a broker answers on the port
-#   scripts/kafka.sh wait     wait until a broker answers
+#   scripts/kafka.sh start [NODE...]   start the nodes (all by default) unless running;
+#                                      returns once every node answers
+#   scripts/kafka.sh stop [NODE...]    SIGTERM, then SIGKILL after 30 s
+#   scripts/kafka.sh kill NODE...      SIGKILL (fault tests); `start NODE` brings it back
+#   scripts/kafka.sh status            exit 0 when every node answers
+#   scripts/kafka.sh wait              wait until every node answers
+#   scripts/kafka.sh bootstrap         print the bootstrap list (host:port,...)
 #
 # The broker comes from Maven Central: scripts/kafka/pom.xml names it, Maven puts the jars
 # in ~/.m2 and writes the runtime classpath, which is cached under the Kafka run folder so
@@ -15,33 +19,68 @@
 # ORDERFLOW_KAFKA_WAIT_S (90), ORDERFLOW_KAFKA_JMX_PORT (Kafka port - 2021, i.e. 7071:
 # Prometheus' JMX exporter agent serves the broker's metrics at http://127.0.0.1:<port>/metrics;
 # 0 = no agent).
+#
+# A cluster (ORDERFLOW_KAFKA_NODES=N > 1): node i (1..N) is broker and controller, with its
+# broker port at PORT + 2(i-1), its controller port one above, its JMX exporter at
+# JMX port + (i-1), and its files in <Kafka dir>/node-i. Topics get replication factor
+# min(N, 3) and min.insync.replicas 2 (from 3 nodes on), as a production cluster would.
+# Use a Kafka dir and port of its own, e.g.
+#   ORDERFLOW_KAFKA_NODES=3 ORDERFLOW_KAFKA_PORT=9192 ORDERFLOW_KAFKA_DIR=.run/kafka-cluster
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA_DIR="${ORDERFLOW_KAFKA_DIR:-$RUN_DIR/kafka}"
-CONTROLLER_PORT="${ORDERFLOW_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+NODES="${ORDERFLOW_KAFKA_NODES:-1}"
+[[ "$NODES" =~ ^[1-9]$ ]] || die "ORDERFLOW_KAFKA_NODES must be 1..9 (got '$NODES')"
 HEAP="${ORDERFLOW_KAFKA_HEAP:-512m}"
 WAIT_S="${ORDERFLOW_KAFKA_WAIT_S:-90}"
 POM="$ORDERFLOW_ROOT/scripts/kafka/pom.xml"
-PID_FILE="$KAFKA_DIR/kafka.pid"
-LOG_FILE="$KAFKA_DIR/kafka.log"
-DATA_DIR="$KAFKA_DIR/data"
-CONFIG="$KAFKA_DIR/server.properties"
 LOG4J="$KAFKA_DIR/log4j.properties"
-BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
-JMX_PORT="$KAFKA_JMX_PORT"
+CLUSTER_ID_FILE="$KAFKA_DIR/cluster.id"
 JMX_CONFIG="$ORDERFLOW_ROOT/deploy/prometheus/kafka-jmx.yml"
+
+# Per node: ports and files. One node keeps the layout of a single broker (files straight
+# in the Kafka dir, controller port overridable).
+node_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+node_controller_port() {
+  if [ "$NODES" = 1 ]; then echo "${ORDERFLOW_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+  else echo $(($(node_port "$1") + 1)); fi
+}
+node_jmx_port() { if [ "$KAFKA_JMX_PORT" = 0 ]; then echo 0; else echo $((KAFKA_JMX_PORT + $1 - 1)); fi; }
+node_dir() { if [ "$NODES" = 1 ]; then echo "$KAFKA_DIR"; else echo "$KAFKA_DIR/node-$1"; fi; }
+node_pid_file() { echo "$(node_dir "$1")/kafka.pid"; }
+node_log_file() { echo "$(node_dir "$1")/kafka.log"; }
+all_nodes() { seq 1 "$NODES"; }
+bootstrap() {
+  local i list=()
+  for i in $(all_nodes); do list+=("127.0.0.1:$(node_port "$i")"); done
+  (IFS=,; echo "${list[*]}")
+}
+BOOTSTRAP="$(bootstrap)"
 
 kafka_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM"; }
 
-# A broker answers metadata requests and lists itself (a KRaft broker that is still
-# registering with its controller answers with no brokers).
+# Node i answers metadata requests and the cluster's metadata lists it (a KRaft broker
+# that is still registering with its controller answers with no brokers).
+node_answers() {
+  kcat -b "127.0.0.1:$(node_port "$1")" -L -m 2 2>/dev/null | grep -qE "^ +broker $1 at "
+}
+all_answer() {
+  local i
+  for i in $(all_nodes); do node_answers "$i" || return 1; done
+}
+# Some broker answers at the bootstrap list (one started by this script or not).
 broker_answers() {
   kcat -b "$BOOTSTRAP" -L -m 2 2>/dev/null | grep -qE '^ +[1-9][0-9]* brokers:'
 }
 
-ours_running() { pid_alive "$PID_FILE" kafka.Kafka; }
+node_running() { pid_alive "$(node_pid_file "$1")" kafka.Kafka; }
+any_running() {
+  local i
+  for i in $(all_nodes); do node_running "$i" && return 0; done
+  return 1
+}
 
 # Print the classpath file, fetching the broker with Maven the first time. The cache key
 # is the pom's hash, so changing the version in the pom fetches again.
@@ -95,29 +134,38 @@ all_jars_present() {
   return 0
 }
 
+# write_config NODE: the node's server.properties (and the shared log4j configuration).
 write_config() {
-  mkdir -p "$DATA_DIR"
-  cat >"$CONFIG" <<EOF
+  local i="$1" dir data voters="" n rf min_isr
+  dir="$(node_dir "$i")"
+  data="$dir/data"
+  for n in $(all_nodes); do voters+="${voters:+,}$n@127.0.0.1:$(node_controller_port "$n")"; done
+  rf=$((NODES < 3 ? NODES : 3))
+  min_isr=$((NODES < 3 ? 1 : 2))
+  mkdir -p "$data"
+  cat >"$dir/server.properties" <<EOF
 # Written by scripts/kafka.sh on every start; edit the script, not this file.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$i
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(node_port "$i"),CONTROLLER://127.0.0.1:$(node_controller_port "$i")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$i")
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
-log.dirs=$DATA_DIR
-metadata.log.dir=$DATA_DIR
+log.dirs=$data
+metadata.log.dir=$data
 
-# One node: everything has a single replica.
+# $NODES node(s): replication factor $rf; with 3 or more, an acknowledged (acks=all) record
+# is on at least 2 brokers, so losing any one loses nothing.
 num.partitions=6
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-# Fewer internal partitions than the default 50: faster first start, enough for one node.
+default.replication.factor=$rf
+min.insync.replicas=$min_isr
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$min_isr
+unclean.leader.election.enable=false
+# Fewer internal partitions than the default 50: faster first start, enough here.
 offsets.topic.num.partitions=10
 transaction.state.log.num.partitions=10
 # Consumers join at once instead of waiting 3 s for more members (tests, restarts).
@@ -145,9 +193,9 @@ log4j.logger.kafka.log.UnifiedLog=WARN
 EOF
 }
 
-java_opts() {
+java_opts() { # NODE
   echo "-Xms128m -Xmx$HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true" \
-       "-Dlog4j.configuration=file:$LOG4J -Dkafka.logs.dir=$KAFKA_DIR"
+       "-Dlog4j.configuration=file:$LOG4J -Dkafka.logs.dir=$(node_dir "$1")"
 }
 
 random_cluster_id() {
@@ -160,87 +208,174 @@ random_cluster_id() {
   done
 }
 
-format_storage() {
-  local cp="$1"
-  if [ -f "$DATA_DIR/meta.properties" ]; then return; fi
-  info "formatting KRaft storage in $DATA_DIR"
-  # shellcheck disable=SC2046
-  java $(java_opts) -cp "$(cat "$cp")" kafka.tools.StorageTool format \
-    --cluster-id "$(random_cluster_id)" --config "$CONFIG" >>"$LOG_FILE" 2>&1 ||
-    { log_tail "$LOG_FILE"; die "formatting Kafka storage failed"; }
+# The cluster id, the same for every node: made once, kept in the Kafka dir.
+cluster_id() {
+  if [ ! -s "$CLUSTER_ID_FILE" ]; then
+    mkdir -p "$KAFKA_DIR"
+    random_cluster_id >"$CLUSTER_ID_FILE"
+  fi
+  cat "$CLUSTER_ID_FILE"
 }
 
-wait_ready() { await_ready Kafka "${1:-}" broker_answers; }
+# format_storage CLASSPATH-FILE NODE
+format_storage() {
+  local cp="$1" i="$2" dir
+  dir="$(node_dir "$i")"
+  if [ -f "$dir/data/meta.properties" ]; then return; fi
+  info "formatting KRaft storage in $dir/data"
+  # shellcheck disable=SC2046
+  java $(java_opts "$i") -cp "$(cat "$cp")" kafka.tools.StorageTool format \
+    --cluster-id "$(cluster_id)" --config "$dir/server.properties" >>"$(node_log_file "$i")" 2>&1 ||
+    { log_tail "$(node_log_file "$i")"; die "formatting Kafka storage of node $i failed"; }
+}
+
+# wait_nodes NODE...: until each answers; fails early when one of their processes exits.
+wait_nodes() {
+  local deadline=$((SECONDS + WAIT_S)) i pending
+  while :; do
+    pending=()
+    for i in "$@"; do node_answers "$i" || pending+=("$i"); done
+    [ ${#pending[@]} -eq 0 ] && return 0
+    for i in "${pending[@]}"; do
+      if [ -s "$(node_pid_file "$i")" ] && ! node_running "$i"; then
+        log_tail "$(node_log_file "$i")" 60
+        rm -f "$(node_pid_file "$i")"
+        die "Kafka node $i exited during start-up (log: $(node_log_file "$i"))"
+      fi
+    done
+    if [ $SECONDS -ge "$deadline" ]; then
+      for i in "${pending[@]}"; do log_tail "$(node_log_file "$i")" 40; done
+      die "Kafka node(s) ${pending[*]} did not get ready within ${WAIT_S}s"
+    fi
+    sleep 0.3
+  done
+}
+
+# select_nodes NODE...: sets TODO to the named nodes (all when none), rejecting others.
+select_nodes() {
+  TODO=()
+  if [ $# -eq 0 ]; then mapfile -t TODO < <(all_nodes); return; fi
+  local i
+  for i in "$@"; do
+    [[ "$i" =~ ^[1-9]$ ]] && [ "$i" -le "$NODES" ] || die "no Kafka node '$i' (nodes: 1..$NODES)"
+    TODO+=("$i")
+  done
+}
+
+start_node() {
+  local i="$1" cp="$2" pid agent=() jmx log
+  jmx="$(node_jmx_port "$i")"
+  log="$(node_log_file "$i")"
+  if [ "$jmx" != 0 ]; then agent=("-javaagent:$(jmx_agent_jar)=127.0.0.1:$jmx:$JMX_CONFIG"); fi
+  write_config "$i"
+  if [ -f "$log" ]; then mv -f "$log" "$log.1"; fi
+  format_storage "$cp" "$i"
+  # setsid: its own session, so a Ctrl-C meant for `make run` reaches the broker only
+  # through an orderly `kafka.sh stop`.
+  # shellcheck disable=SC2046
+  setsid java $(java_opts "$i") "${agent[@]}" -cp "$(cat "$cp")" kafka.Kafka "$(node_dir "$i")/server.properties" \
+    </dev/null >>"$log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$(node_pid_file "$i")"
+  info "started Kafka node $i at 127.0.0.1:$(node_port "$i") (pid $pid, log $log)"
+}
 
 cmd_start() {
   command -v kcat >/dev/null || die "kcat not found: run 'make deps' (or scripts/deps.sh)"
   command -v java >/dev/null || die "java not found: run 'make deps' (or scripts/deps.sh)"
-  if ours_running; then
-    wait_ready "$(cat "$PID_FILE")"
-    ok "Kafka already running at $BOOTSTRAP (pid $(cat "$PID_FILE"))"
-    return
-  fi
-  if broker_answers; then
+  select_nodes "$@"
+  if ! any_running && broker_answers; then
     ok "a Kafka broker not started by this script already answers at $BOOTSTRAP; using it"
     return
   fi
-  local cp pid agent=()
-  cp="$(classpath_file)"
-  if [ "$JMX_PORT" != 0 ]; then
-    agent=("-javaagent:$(jmx_agent_jar)=127.0.0.1:$JMX_PORT:$JMX_CONFIG")
+  local cp i started=()
+  for i in "${TODO[@]}"; do
+    node_running "$i" || started+=("$i")
+  done
+  if [ ${#started[@]} -gt 0 ]; then
+    cp="$(classpath_file)"
+    info "starting Kafka $(kafka_version) (KRaft, node(s) ${started[*]} of $NODES)"
+    # All at once: a quorum of controllers needs a majority up before any node is ready.
+    for i in "${started[@]}"; do start_node "$i" "$cp"; done
   fi
-  write_config
-  if [ -f "$LOG_FILE" ]; then mv -f "$LOG_FILE" "$LOG_FILE.1"; fi
-  format_storage "$cp"
-  info "starting Kafka $(kafka_version) (KRaft, single node) at $BOOTSTRAP"
-  # setsid: its own session, so a Ctrl-C meant for `make run` reaches the broker only
-  # through an orderly `kafka.sh stop`.
-  # shellcheck disable=SC2046
-  setsid java $(java_opts) "${agent[@]}" -cp "$(cat "$cp")" kafka.Kafka "$CONFIG" \
-    </dev/null >>"$LOG_FILE" 2>&1 &
-  pid=$!
-  echo "$pid" >"$PID_FILE"
-  wait_ready "$pid"
-  ok "Kafka $(kafka_version) ready at $BOOTSTRAP (pid $pid, log $LOG_FILE)"
-  if [ "$JMX_PORT" != 0 ]; then ok "Kafka broker metrics at http://127.0.0.1:$JMX_PORT/metrics"; fi
+  wait_nodes "${TODO[@]}"
+  ok "Kafka $(kafka_version) ready at $BOOTSTRAP ($NODES node(s); started: ${started[*]:-none})"
+  for i in "${started[@]}"; do
+    [ "$(node_jmx_port "$i")" != 0 ] && ok "Kafka node $i metrics at http://127.0.0.1:$(node_jmx_port "$i")/metrics"
+  done
+  return 0
 }
 
 cmd_stop() {
-  if ! ours_running; then
-    rm -f "$PID_FILE"
-    ok "Kafka not running (nothing started by this script)"
-    return
-  fi
-  info "stopping Kafka (pid $(cat "$PID_FILE"))"
-  stop_pid "$PID_FILE" kafka 30
-  ok "Kafka stopped"
+  select_nodes "$@"
+  local i running=() pid deadline
+  for i in "${TODO[@]}"; do
+    if node_running "$i"; then running+=("$i")
+    else rm -f "$(node_pid_file "$i")"; ok "Kafka node $i not running (nothing started by this script)"; fi
+  done
+  [ ${#running[@]} -gt 0 ] || return 0
+  # SIGTERM to all first: a node shutting down alone waits for a controller quorum that
+  # the nodes stopped before it no longer make.
+  info "stopping Kafka node(s) ${running[*]}"
+  for i in "${running[@]}"; do kill -TERM "$(cat "$(node_pid_file "$i")")" 2>/dev/null || true; done
+  deadline=$((SECONDS + 30))
+  for i in "${running[@]}"; do
+    pid="$(cat "$(node_pid_file "$i")")"
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt "$deadline" ]; do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      err "Kafka node $i (pid $pid) did not exit 30s after SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+    rm -f "$(node_pid_file "$i")"
+  done
+  ok "Kafka node(s) ${running[*]} stopped"
+}
+
+cmd_kill() {
+  [ $# -gt 0 ] || die "usage: $0 kill NODE..."
+  select_nodes "$@"
+  local i pid
+  for i in "${TODO[@]}"; do
+    node_running "$i" || die "Kafka node $i is not running"
+    pid="$(cat "$(node_pid_file "$i")")"
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    rm -f "$(node_pid_file "$i")"
+    ok "Kafka node $i killed (SIGKILL, pid $pid)"
+  done
 }
 
 cmd_status() {
-  if broker_answers; then
-    if ours_running; then
-      echo "kafka: running at $BOOTSTRAP (pid $(cat "$PID_FILE"), log $LOG_FILE)"
-    else
-      echo "kafka: a broker not started by this script answers at $BOOTSTRAP"
-    fi
+  local i rc=0 pid
+  if ! any_running && broker_answers; then
+    echo "kafka: a broker not started by this script answers at $BOOTSTRAP"
     return 0
   fi
-  if ours_running; then
-    echo "kafka: starting (pid $(cat "$PID_FILE")), not answering yet at $BOOTSTRAP"
-  else
-    echo "kafka: stopped"
-  fi
-  return 3
+  for i in $(all_nodes); do
+    pid="$(cat "$(node_pid_file "$i")" 2>/dev/null || true)"
+    if node_answers "$i" && node_running "$i"; then
+      echo "kafka node $i: running at 127.0.0.1:$(node_port "$i") (pid $pid, log $(node_log_file "$i"))"
+    elif node_running "$i"; then
+      echo "kafka node $i: starting (pid $pid), not answering yet"; rc=3
+    else
+      echo "kafka node $i: stopped"; rc=3
+    fi
+  done
+  return $rc
 }
 
 case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  kill) shift; cmd_kill "$@" ;;
   status) cmd_status ;;
   wait)
-    if ours_running; then wait_ready "$(cat "$PID_FILE")"; else wait_ready; fi
+    if any_running; then select_nodes; wait_nodes "${TODO[@]}"
+    else PID_FILE=/dev/null LOG_FILE=/dev/null await_ready Kafka "" broker_answers; fi
     ok "Kafka answers at $BOOTSTRAP"
     ;;
+  bootstrap) echo "$BOOTSTRAP" ;;
   classpath) cat "$(classpath_file)" ;;
-  *) echo "usage: $0 start|stop|status|wait|classpath" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop [NODE...] | kill NODE... | status | wait | bootstrap | classpath" >&2; exit 2 ;;
 esac
