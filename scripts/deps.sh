@@ -18,6 +18,7 @@ APT_PACKAGES=(
   libssl-dev
   libgtest-dev libgmock-dev  # unit + integration tests
   kcat curl jq         # scripts and demo
+  openssl              # the local broker's TLS certificates (scripts/kafka.sh)
   openjdk-17-jre-headless maven  # the local Kafka broker (from Maven Central)
   python3 python3-venv # e2e tests
   prometheus           # scripts/prometheus.sh, promtool (metrics and alert rule checks)

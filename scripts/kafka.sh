@@ -20,6 +20,16 @@
 # Prometheus' JMX exporter agent serves the broker's metrics at http://127.0.0.1:<port>/metrics;
 # 0 = no agent).
 #
+# A single node also has a SASL_SSL listener (SCRAM-SHA-256 over TLS) at port + 3 (9095;
+# ORDERFLOW_KAFKA_SASL_PORT, 0 = none), so the services' security settings can be tried
+# against a real broker: a CA and the broker's certificate are made with openssl on the
+# first start (<Kafka dir>/tls/ca.pem is what clients trust) and the SCRAM user
+# ORDERFLOW_KAFKA_SASL_USER (orderflow) with ORDERFLOW_KAFKA_SASL_PASSWORD
+# (orderflow-dev-secret) is created once. A client connects with
+#   ORDERFLOW_KAFKA_BOOTSTRAP=127.0.0.1:9095 ORDERFLOW_KAFKA_PROP_SECURITY_PROTOCOL=SASL_SSL
+#   ORDERFLOW_KAFKA_PROP_SASL_MECHANISMS=SCRAM-SHA-256 ORDERFLOW_KAFKA_PROP_SASL_USERNAME=orderflow
+#   ORDERFLOW_KAFKA_PROP_SASL_PASSWORD=orderflow-dev-secret ORDERFLOW_KAFKA_PROP_SSL_CA_LOCATION=<Kafka dir>/tls/ca.pem
+#
 # A cluster (ORDERFLOW_KAFKA_NODES=N > 1): node i (1..N) is broker and controller, with its
 # broker port at PORT + 2(i-1), its controller port one above, its JMX exporter at
 # JMX port + (i-1), and its files in <Kafka dir>/node-i. Topics get replication factor
@@ -39,6 +49,10 @@ POM="$ORDERFLOW_ROOT/scripts/kafka/pom.xml"
 LOG4J="$KAFKA_DIR/log4j.properties"
 CLUSTER_ID_FILE="$KAFKA_DIR/cluster.id"
 JMX_CONFIG="$ORDERFLOW_ROOT/deploy/prometheus/kafka-jmx.yml"
+if [ "$NODES" = 1 ]; then SASL_PORT="${ORDERFLOW_KAFKA_SASL_PORT:-$((KAFKA_PORT + 3))}"; else SASL_PORT=0; fi
+SASL_USER="${ORDERFLOW_KAFKA_SASL_USER:-orderflow}"
+SASL_PASSWORD="${ORDERFLOW_KAFKA_SASL_PASSWORD:-orderflow-dev-secret}"
+TLS_DIR="$KAFKA_DIR/tls"
 
 # Per node: ports and files. One node keeps the layout of a single broker (files straight
 # in the Kafka dir, controller port overridable).
@@ -142,19 +156,36 @@ write_config() {
   for n in $(all_nodes); do voters+="${voters:+,}$n@127.0.0.1:$(node_controller_port "$n")"; done
   rf=$((NODES < 3 ? NODES : 3))
   min_isr=$((NODES < 3 ? 1 : 2))
+  local listeners advertised protocols sasl=""
+  listeners="PLAINTEXT://127.0.0.1:$(node_port "$i"),CONTROLLER://127.0.0.1:$(node_controller_port "$i")"
+  advertised="PLAINTEXT://127.0.0.1:$(node_port "$i")"
+  protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if [ "$SASL_PORT" != 0 ]; then
+    listeners+=",SASL_SSL://127.0.0.1:$SASL_PORT"
+    advertised+=",SASL_SSL://127.0.0.1:$SASL_PORT"
+    protocols+=",SASL_SSL:SASL_SSL"
+    sasl="
+# Clients with SCRAM-SHA-256 over TLS (see the top of scripts/kafka.sh).
+sasl.enabled.mechanisms=SCRAM-SHA-256
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS_DIR/broker-keystore.pem
+ssl.client.auth=none"
+  fi
   mkdir -p "$data"
   cat >"$dir/server.properties" <<EOF
 # Written by scripts/kafka.sh on every start; edit the script, not this file.
 process.roles=broker,controller
 node.id=$i
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$(node_port "$i"),CONTROLLER://127.0.0.1:$(node_controller_port "$i")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$i")
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$data
 metadata.log.dir=$data
+$sasl
 
 # $NODES node(s): replication factor $rf; with 3 or more, an acknowledged (acks=all) record
 # is on at least 2 brokers, so losing any one loses nothing.
@@ -262,11 +293,46 @@ select_nodes() {
   done
 }
 
+# The CA and the broker's certificate (for 127.0.0.1 and localhost), made once.
+make_tls() {
+  [ -s "$TLS_DIR/broker-keystore.pem" ] && [ -s "$TLS_DIR/ca.pem" ] && return
+  command -v openssl >/dev/null || die "openssl not found: run 'make deps' (or scripts/deps.sh)"
+  info "making a local CA and the broker's TLS certificate in $TLS_DIR"
+  mkdir -p "$TLS_DIR"
+  (
+    cd "$TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=orderflow local CA" \
+      -keyout ca-key.pem -out ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout broker-key.pem -out broker.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 \
+      -extfile broker.ext -out broker.pem
+    cat broker-key.pem broker.pem ca.pem >broker-keystore.pem
+    chmod 600 ca-key.pem broker-key.pem broker-keystore.pem
+  ) >"$TLS_DIR/openssl.log" 2>&1 || { log_tail "$TLS_DIR/openssl.log"; die "making the TLS certificates failed"; }
+}
+
+# The SCRAM user of the SASL_SSL listener, created once per data folder (it lives in the
+# cluster metadata), through the plaintext listener.
+ensure_scram_user() {
+  local cp="$1" stamp
+  stamp="$(node_dir 1)/data/.scram-$SASL_USER"
+  [ -f "$stamp" ] && return
+  # shellcheck disable=SC2046
+  java $(java_opts 1) -cp "$(cat "$cp")" kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$(node_port 1)" \
+    --alter --entity-type users --entity-name "$SASL_USER" \
+    --add-config "SCRAM-SHA-256=[iterations=8192,password=$SASL_PASSWORD]" >>"$(node_log_file 1)" 2>&1 ||
+    { log_tail "$(node_log_file 1)"; die "creating the SCRAM user $SASL_USER failed"; }
+  touch "$stamp"
+  ok "SASL_SSL listener at 127.0.0.1:$SASL_PORT (SCRAM-SHA-256 user $SASL_USER, CA $TLS_DIR/ca.pem)"
+}
+
 start_node() {
   local i="$1" cp="$2" pid agent=() jmx log
   jmx="$(node_jmx_port "$i")"
   log="$(node_log_file "$i")"
   if [ "$jmx" != 0 ]; then agent=("-javaagent:$(jmx_agent_jar)=127.0.0.1:$jmx:$JMX_CONFIG"); fi
+  if [ "$SASL_PORT" != 0 ]; then make_tls; fi
   write_config "$i"
   if [ -f "$log" ]; then mv -f "$log" "$log.1"; fi
   format_storage "$cp" "$i"
@@ -299,6 +365,7 @@ cmd_start() {
     for i in "${started[@]}"; do start_node "$i" "$cp"; done
   fi
   wait_nodes "${TODO[@]}"
+  if [ "$SASL_PORT" != 0 ]; then ensure_scram_user "${cp:-$(classpath_file)}"; fi
   ok "Kafka $(kafka_version) ready at $BOOTSTRAP ($NODES node(s); started: ${started[*]:-none})"
   for i in "${started[@]}"; do
     [ "$(node_jmx_port "$i")" != 0 ] && ok "Kafka node $i metrics at http://127.0.0.1:$(node_jmx_port "$i")/metrics"
