@@ -1,0 +1,116 @@
+"""No card data anywhere (SPEC §2: raw card numbers are rejected, never stored or logged).
+Runs last, after every other test has pushed its orders, retries, DLQ records, replays and
+crashes through the stack: scans the services' logs, their databases (the raw SQLite files,
+WAL included), the mail they wrote and the SMTP server received, and every record (value,
+key and headers) of every orderflow topic, DLQs included, for Luhn-valid 13–19 digit
+numbers with a card-network first digit — and finds none. Before that, it tries to get one
+in: an order carrying a card number in each text field is refused."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import pytest
+import requests
+from confluent_kafka import Consumer, TopicPartition
+
+from support import HTTP_TIMEOUT, new_order
+
+# A digit run (optionally in groups of 4 split by one space or dash) not glued to letters
+# or digits: a hex trace id or a UUID does not yield false candidates.
+_CANDIDATE = re.compile(rb"(?<![0-9A-Za-z])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2}[ -]\d{1,7})(?![0-9A-Za-z])")
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def card_numbers(data: bytes) -> list[str]:
+    """Luhn-valid 13–19 digit numbers whose first digit is a card network's (2–6: Mastercard,
+    Amex/Diners/JCB, Visa, Mastercard, Discover/UnionPay). Epoch timestamps in ms, µs or ns
+    start with 1 until 2033, so they are not candidates."""
+    found = []
+    for match in _CANDIDATE.finditer(data):
+        digits = re.sub(rb"[ -]", b"", match.group()).decode()
+        if 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_ok(digits):
+            found.append(digits)
+    return found
+
+
+def test_the_scanner_finds_card_numbers_and_ignores_ids_and_timestamps():
+    assert card_numbers(b'{"pan":"4242424242424242"}') == ["4242424242424242"]
+    assert card_numbers(b"card 5555 5555 5555 4444 used") == ["5555555555554444"]
+    assert card_numbers(b"amex=378282246310005;") == ["378282246310005"]
+    assert card_numbers(b"4242424242424241") == []  # fails Luhn
+    assert card_numbers(b"ts=1795720922042 us=1795720922042123") == []  # epoch ms / us
+    assert card_numbers(b"trace 4bf92f3577b34da6a3ce929d0e0e4736 id 4242424242424242ab") == []
+    assert card_numbers(b"00-4242424242424242424242424242424242-00f067aa0ba902b7-01") == []
+
+
+@pytest.mark.parametrize("field", ["customerId", "customerEmail", "paymentToken", "currency"])
+def test_a_card_number_in_any_field_is_refused(stack, field):
+    body = new_order()
+    body[field] = "4000056655665556" if field != "customerEmail" else "4000056655665556@example.com"
+    r = requests.post(f"{stack.order}/place-order", json=body, timeout=HTTP_TIMEOUT)
+    assert r.status_code in (400, 422), r.text
+    assert "4000056655665556" not in r.text
+
+
+def _topic_bytes(bootstrap: str) -> tuple[int, dict[str, list[str]]]:
+    """Every record of every orderflow topic (not Kafka's internal ones, nor the integration
+    tests' it-* topics), read to the end; returns the record count and what was found."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"orderflow-e2e-scan-{uuid.uuid4()}",
+                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    found: dict[str, list[str]] = {}
+    count = 0
+    try:
+        topics = [t for t in consumer.list_topics(timeout=10).topics
+                  if t in ("order-events", "payment-events") or t.endswith((".dlq", ".retry"))]
+        assert "order-events" in topics and "payment-service.dlq" in topics, topics
+        for topic in topics:
+            parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+            ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
+            consumer.assign([TopicPartition(topic, p, 0) for p in ends])
+            remaining = {p for p, end in ends.items() if end > 0}
+            while remaining:
+                msg = consumer.poll(5.0)
+                assert msg is not None, f"{topic}: stopped before the end of partitions {remaining}"
+                if msg.error():
+                    continue
+                count += 1
+                blob = (msg.key() or b"") + b"\n" + (msg.value() or b"") + b"\n" + b"\n".join(
+                    (name.encode() + b"=" + (value or b"")) for name, value in (msg.headers() or []))
+                hits = card_numbers(blob)
+                if hits:
+                    found[f"{topic}/{msg.partition()}@{msg.offset()}"] = hits
+                if msg.offset() + 1 >= ends[msg.partition()]:
+                    remaining.discard(msg.partition())
+            consumer.unassign()
+    finally:
+        consumer.close()
+    return count, found
+
+
+def test_no_card_number_in_logs_databases_mail_or_topics(stack, smtp):
+    files = [p for p in stack.run_dir.rglob("*") if p.is_file()]
+    logs = [p for p in files if "logs" in p.parts]
+    databases = [p for p in files if p.name.endswith((".db", ".db-wal", ".sqlite", ".sqlite-wal"))]
+    assert logs and databases, f"nothing to scan in {stack.run_dir}"
+    found = {str(p): card_numbers(p.read_bytes()) for p in files}
+    mails = [m.text().encode() for m in smtp.messages]  # raw and decoded parts
+    found.update({f"smtp message {i}": card_numbers(m) for i, m in enumerate(mails)})
+    records, topic_hits = _topic_bytes(stack.kafka)
+    found.update(topic_hits)
+    found = {where: hits for where, hits in found.items() if hits}
+    print(f"card-data scan: {len(files)} files ({len(logs)} logs, {len(databases)} databases, "
+          f"{sum(p.stat().st_size for p in files)} bytes), {len(mails)} emails, "
+          f"{records} topic records: {sum(len(h) for h in found.values())} card numbers")
+    assert not found, "card numbers found:\n" + json.dumps(found, indent=1)[:3000]
