@@ -29,6 +29,13 @@ WAIT_S="${ORDERFLOW_STACK_WAIT_S:-60}"
 # local stack gets a well-known development token unless ORDERFLOW_ADMIN_TOKEN is set
 # (set it empty to keep them off). Never use this default outside a laptop.
 export ORDERFLOW_ADMIN_TOKEN="${ORDERFLOW_ADMIN_TOKEN-dev-admin-token}"
+# The order API requires credentials by default (API keys or JWT, see the README). A local
+# stack with none configured runs in demo mode: no authentication, no rate limit.
+if [ -z "${ORDERFLOW_AUTH_MODE+set}" ] &&
+   [ -z "${ORDERFLOW_API_KEYS:-}${ORDERFLOW_API_KEYS_FILE:-}${ORDERFLOW_JWT_HS256_SECRET:-}${ORDERFLOW_JWT_RS256_PUBLIC_KEY_FILE:-}" ]; then
+  export ORDERFLOW_AUTH_MODE=none
+  export ORDERFLOW_RATE_LIMIT_RPS="${ORDERFLOW_RATE_LIMIT_RPS-0}"
+fi
 LOG_DIR="$RUN_DIR/logs"
 PID_DIR="$RUN_DIR/pids"
 

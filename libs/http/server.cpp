@@ -83,6 +83,9 @@ asio::awaitable<void> Server::accept_loop() {
 }
 
 asio::awaitable<void> Server::session(tcp::socket socket) {
+  boost::system::error_code rec;
+  const auto peer = socket.remote_endpoint(rec);
+  const std::string remote = rec ? std::string() : peer.address().to_string();
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
@@ -147,7 +150,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
     }
 
     Request req = parser.release();
-    Response res = co_await dispatch(req);
+    Response res = co_await dispatch(req, remote);
     bool keep_alive = req.keep_alive() && !stopping_;
     res.keep_alive(keep_alive);
     res.prepare_payload();
@@ -159,7 +162,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<Response> Server::dispatch(const Request& req) {
+asio::awaitable<Response> Server::dispatch(const Request& req, const std::string& remote) {
   auto started = std::chrono::steady_clock::now();
   auto target = req.target();
   auto parsed = boost::urls::parse_origin_form(target);
@@ -188,7 +191,7 @@ asio::awaitable<Response> Server::dispatch(const Request& req) {
         res = not_found("no resource at " + std::string(parsed->path()));
       }
     } else {
-      RequestContext ctx{req, std::move(match.params), decode_query(*parsed), correlation_id, trace_ctx};
+      RequestContext ctx{req, std::move(match.params), decode_query(*parsed), correlation_id, trace_ctx, remote};
       try {
         res = co_await (*match.handler)(ctx);
       } catch (const std::exception& e) {

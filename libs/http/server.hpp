@@ -42,7 +42,7 @@ class Server final {
  private:
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(asio::ip::tcp::socket socket);
-  asio::awaitable<Response> dispatch(const Request& req);
+  asio::awaitable<Response> dispatch(const Request& req, const std::string& remote);
 
   asio::io_context& ioc_;
   ServerOptions options_;

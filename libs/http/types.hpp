@@ -31,6 +31,7 @@ struct RequestContext final {
   std::map<std::string, std::string> query;
   std::string correlation_id;
   trace::Context trace;
+  std::string remote_address;  // the peer's IP address (empty if unknown)
 
   std::optional<std::string> query_param(const std::string& key) const {
     auto it = query.find(key);

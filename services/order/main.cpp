@@ -42,7 +42,13 @@ int main(int argc, char** argv) {
     kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { handler.handle(r); }, "payment-events",
                              &rt.tracer());
 
-    order::add_order_routes(rt.router(), {repo, rt.blocking_pool(), probe, wake_relay});
+    // Secure by default: credentials are required unless --auth-mode none (make run's demo).
+    auth::Authenticator authenticator(auth::AuthConfig::from(settings));
+    auth::RateLimiter limiter(static_cast<double>(settings.integer("rate-limit-rps", 200, 0, 1'000'000)),
+                              static_cast<double>(settings.integer("rate-limit-burst", 400, 1, 10'000'000)));
+    log::info("order API access", {{"authentication", authenticator.required() ? "required" : "off (demo mode)"},
+                                   {"rateLimitPerClient", limiter.enabled() ? "on" : "off"}});
+    order::add_order_routes(rt.router(), {repo, authenticator, limiter, rt.blocking_pool(), probe, wake_relay});
     rt.health().add("db", [&repo] { return repo.ping(); });
     rt.health().add("kafka", [&] { return producer.ping(std::chrono::seconds(2)); });
 

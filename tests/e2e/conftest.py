@@ -172,9 +172,14 @@ def stack(request, smtp, zipkin, tmp_path_factory) -> Stack:
         # A service killed by the crash tests leaves its consumer group member behind until
         # the session times out: 6 s (the broker's minimum) instead of 45 s.
         "ORDERFLOW_KAFKA_PROP_SESSION_TIMEOUT_MS": "6000",
+        # The order API in demo mode (no credentials, no rate limit) for the suite at large;
+        # test_auth.py restarts order-service with authentication and rate limits on.
+        "ORDERFLOW_AUTH_MODE": "none",
+        "ORDERFLOW_RATE_LIMIT_RPS": "0",
     })
     for var in ("ORDERFLOW_GATEWAY_URL", "ORDERFLOW_DATA_DIR", "ORDERFLOW_MAIL_DIR",
-                "ORDERFLOW_HTTP_PORT", "ORDERFLOW_ALERT_WEBHOOK_URL"):
+                "ORDERFLOW_HTTP_PORT", "ORDERFLOW_ALERT_WEBHOOK_URL", "ORDERFLOW_API_KEYS",
+                "ORDERFLOW_API_KEYS_FILE", "ORDERFLOW_JWT_HS256_SECRET", "ORDERFLOW_JWT_RS256_PUBLIC_KEY_FILE"):
         env.pop(var, None)
     urls = {}
     for service, var in PORT_VARS.items():

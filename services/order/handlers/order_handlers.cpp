@@ -53,11 +53,44 @@ Response service_unavailable(std::string_view detail) {
   return res;
 }
 
+Response too_many_requests(std::chrono::seconds wait) {
+  auto res = http::problem(Status::too_many_requests, "rate-limited", "Too Many Requests",
+                           "this client sends requests faster than it may; retry after " +
+                               std::to_string(wait.count()) + " s");
+  res.set(http::bhttp::field::retry_after, std::to_string(wait.count()));
+  return res;
+}
+
 class Api final {
  public:
   explicit Api(OrderApiDeps deps) : d_(std::move(deps)) {}
 
-  asio::awaitable<Response> place(http::RequestContext& ctx) {
+  // Who is calling, or the response that refuses the call (401, 429).
+  std::variant<auth::Principal, Response> admit(const http::RequestContext& ctx) {
+    const auto& req = ctx.request;
+    auto principal = d_.auth.authenticate(req[http::bhttp::field::authorization], req["X-API-Key"],
+                                          std::chrono::duration_cast<std::chrono::seconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+    // Authenticated callers are limited by who they are; the rest (and failed attempts at
+    // guessing credentials) by where they come from.
+    const std::string client =
+        principal && d_.auth.required() ? "principal:" + principal->name : "ip:" + ctx.remote_address;
+    if (auto wait = d_.limiter.acquire(client)) return too_many_requests(*wait);
+    if (!principal) {
+      const bool missing = principal.error().code == "missing-credentials";
+      log::warn("request refused", {{"reason", principal.error().message}, {"remote", ctx.remote_address},
+                                    {"correlationId", ctx.correlation_id}});
+      auto res = http::problem(Status::unauthorized, missing ? "unauthenticated" : "invalid-credentials",
+                               "Unauthorized", principal.error().message);
+      res.set(http::bhttp::field::www_authenticate,
+              missing ? R"(Bearer realm="orderflow")" : R"(Bearer realm="orderflow", error="invalid_token")");
+      return res;
+    }
+    return std::move(*principal);
+  }
+
+  asio::awaitable<Response> place(http::RequestContext& ctx, const auth::Principal& who) {
     const auto& req = ctx.request;
     if (!is_json_content_type(req[http::bhttp::field::content_type])) {
       co_return http::problem(Status::unsupported_media_type, "unsupported-media-type", "Unsupported Media Type",
@@ -84,11 +117,18 @@ class Api final {
                               std::to_string(errors.size()) + " field(s) are invalid", errors);
     }
     auto& cmd = std::get<PlaceOrder>(validated);
+    if (!who.may_act_for(cmd.customer_id)) {
+      co_return http::problem(Status::forbidden, "forbidden", "Forbidden",
+                              "this credential may place orders for its own customer only",
+                              {{"customerId", "is not the authenticated customer"}});
+    }
 
     auto order = std::make_shared<NewOrder>();
     order->order_id = ids::uuid();
     order->correlation_id = ctx.correlation_id;
     order->created_at = now_iso8601();
+    // Keys are per caller: two clients choosing the same key never see each other's order.
+    if (key && d_.auth.required()) key = who.name + ":" + *key;
     order->idempotency_key = key;
     order->fingerprint = body_fingerprint(req.body());
 
@@ -141,15 +181,16 @@ class Api final {
     co_return res;
   }
 
-  asio::awaitable<Response> get(http::RequestContext& ctx) {
+  asio::awaitable<Response> get(http::RequestContext& ctx, const auth::Principal& who) {
     auto id = ctx.path_param("orderId");
     auto load = [this, id] { return d_.repo.get(id); };
     auto row = co_await http::offload(d_.blocking, load);
-    if (!row) co_return http::not_found("no order with id '" + id + "'");
+    // Another customer's order is answered exactly like a missing one.
+    if (!row || !who.may_act_for(row->customer_id)) co_return http::not_found("no order with id '" + id + "'");
     co_return http::json_response(Status::ok, order_json(*row));
   }
 
-  asio::awaitable<Response> list(http::RequestContext& ctx) {
+  asio::awaitable<Response> list(http::RequestContext& ctx, const auth::Principal& who) {
     ListFilter f;
     std::vector<http::FieldError> errors;
     if (auto s = ctx.query_param("status"); s && !s->empty()) {
@@ -157,6 +198,7 @@ class Api final {
       f.status = *s;
     }
     if (auto c = ctx.query_param("customerId"); c && !c->empty()) f.customer_id = *c;
+    if (!who.admin) f.customer_id = who.customer_id;  // a customer lists its own orders only
     auto number = [&](const char* name, std::int64_t min, std::int64_t max) -> std::optional<std::int64_t> {
       auto v = ctx.query_param(name);
       if (!v || v->empty()) return std::nullopt;
@@ -188,15 +230,26 @@ class Api final {
   OrderApiDeps d_;
 };
 
+using Method = asio::awaitable<Response> (Api::*)(http::RequestContext&, const auth::Principal&);
+
+// The route's handler: admit the caller, then run the method as that principal.
+http::Handler guarded(std::shared_ptr<Api> api, Method method) {
+  return [api, method](http::RequestContext& ctx) -> asio::awaitable<Response> {
+    auto admitted = api->admit(ctx);
+    if (auto* refusal = std::get_if<Response>(&admitted)) co_return std::move(*refusal);
+    const auto who = std::get<auth::Principal>(std::move(admitted));
+    co_return co_await ((*api).*method)(ctx, who);
+  };
+}
+
 }  // namespace
 
 void add_order_routes(http::Router& router, OrderApiDeps deps) {
   auto api = std::make_shared<Api>(std::move(deps));
-  auto place = [api](http::RequestContext& ctx) { return api->place(ctx); };
-  router.add(http::Verb::post, "/place-order", place);
-  router.add(http::Verb::post, "/api/v1/orders", place);
-  router.add(http::Verb::get, "/api/v1/orders", [api](http::RequestContext& ctx) { return api->list(ctx); });
-  router.add(http::Verb::get, "/api/v1/orders/{orderId}", [api](http::RequestContext& ctx) { return api->get(ctx); });
+  router.add(http::Verb::post, "/place-order", guarded(api, &Api::place));
+  router.add(http::Verb::post, "/api/v1/orders", guarded(api, &Api::place));
+  router.add(http::Verb::get, "/api/v1/orders", guarded(api, &Api::list));
+  router.add(http::Verb::get, "/api/v1/orders/{orderId}", guarded(api, &Api::get));
 }
 
 }  // namespace orderflow::order
