@@ -79,6 +79,8 @@ cmd_start() {
     return
   fi
   if answers; then
+    psql_admin -tAc 'SELECT 1' >/dev/null 2>&1 ||
+      die "a PostgreSQL not started by this script answers on port $PG_PORT and does not let user $PG_USER in; set ORDERFLOW_PG_PORT to a free port"
     ok "a PostgreSQL not started by this script already answers on port $PG_PORT; using it"
     ensure_database "$PG_DB"
     return

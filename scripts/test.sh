@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test` after deps and build: every test tier against real servers.
 #   1. a Kafka broker: the one already running, else one started here (and stopped at the end);
-#      Zipkin and PostgreSQL (ORDERFLOW_PG_PORT) likewise;
+#      Zipkin and PostgreSQL likewise (port ORDERFLOW_PG_PORT, here 55432 unless set: 5432 is
+#      where Debian's postgresql package starts its own cluster);
 #   2. unit + integration tests: ctest --preset release; the storage and repository tests
 #      run on SQLite and, label "postgres", on a fresh database of that server;
 #   3. end-to-end tests: pytest tests/e2e, which runs its own copy of the five services
@@ -40,8 +41,9 @@ else
   scripts/zipkin.sh start
 fi
 
+export ORDERFLOW_PG_PORT="${ORDERFLOW_PG_PORT:-55432}"
 if scripts/postgres.sh status >/dev/null 2>&1; then
-  ok "using the PostgreSQL already running on port ${ORDERFLOW_PG_PORT:-5432}"
+  ok "using the PostgreSQL already running on port $ORDERFLOW_PG_PORT"
 else
   started_postgres=true
   scripts/postgres.sh start
