@@ -1,6 +1,7 @@
 // The PostgreSQL backend: one libpq session, search_path = the service's schema, statements
 // prepared once per session (named, cached by their SQL text).
 #include <libpq-fe.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <map>
@@ -179,6 +180,12 @@ class PgConnection final : public Connection {
   void on_connected() {
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "already exists, skipping"
     PQclear(check(PQexec(conn_, ("SET search_path TO " + quoted(schema_)).c_str()), "SET search_path"));
+    // Which process a session belongs to (pg_stat_activity), unless the URL names it.
+    const char* app = PQparameterStatus(conn_, "application_name");
+    if (!app || !*app) {
+      const std::string name = "orderflow/" + schema_ + "/" + std::to_string(::getpid());
+      PQclear(check(PQexec(conn_, ("SET application_name TO '" + name + "'").c_str()), "SET application_name"));
+    }
   }
 
   // After the connection broke: reconnect, unless a transaction was open (it is lost; the

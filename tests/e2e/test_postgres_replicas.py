@@ -5,12 +5,14 @@ group each. Under load through both order replicas:
   no order is charged twice (gateway ledger);
   every OrderCreated is published exactly once (no ce_id twice on order-events: only the
   outbox relay's leader publishes), and so is every order's outcome event;
-  one Idempotency-Key sent to both replicas at once creates one order.
+  one Idempotency-Key sent to both replicas at once creates one order;
+  when the replica relaying the outbox dies (SIGKILL), the other takes the relay over.
 Runs only when the stack is on PostgreSQL (scripts/test.sh runs it so)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 import uuid
@@ -150,3 +152,41 @@ def test_one_idempotency_key_sent_to_both_replicas_at_once_creates_one_order(sta
         page = r.json()
         items = page if isinstance(page, list) else page.get("items", page.get("orders", page.get("data")))
         assert len(items) == 1, page
+
+
+def relay_leader_pid(stack) -> int:
+    """The process whose database session holds the outbox relay's advisory lock (each
+    session's application_name is orderflow/<schema>/<pid>)."""
+    psql = "/usr/lib/postgresql/15/bin/psql"
+    query = ("SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+             "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'orderflow/order_service/%'")
+    out = subprocess.run([psql, "-X", "-tA", "-c", query, os.environ["ORDERFLOW_DATABASE_URL"]],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert len(out) == 1, f"expected one relay leader, found {out}"
+    return int(out[0].rsplit("/", 1)[1])
+
+
+def test_the_outbox_relay_moves_to_the_other_replica_when_its_leader_dies(stack, replicas):
+    leader = relay_leader_pid(stack)
+    stack_pid = stack.pid("order-service")
+    assert leader in (stack_pid, replicas[0].proc.pid), (leader, stack_pid, replicas[0].proc.pid)
+    survivor = replicas[0].url if leader == stack_pid else stack.order
+    os.kill(leader, signal.SIGKILL)
+    try:
+        placed = []
+        for _ in range(20):
+            r = requests.post(f"{survivor}/place-order", json=new_order("tok_visa"), timeout=HTTP_TIMEOUT)
+            assert r.status_code == 202, r.text
+            placed.append(r.json()["orderId"])
+
+        def all_confirmed():
+            return all(requests.get(f"{survivor}/api/v1/orders/{o}", timeout=HTTP_TIMEOUT).json()["status"]
+                       == "CONFIRMED" for o in placed) or None
+
+        wait_until(all_confirmed, SETTLE_S, "orders placed after the relay leader died to be confirmed")
+        for o in placed:
+            assert len([c for c in charges(stack.gateway, o) if c.get("status") == "succeeded"]) == 1, o
+        assert relay_leader_pid(stack) != leader
+    finally:
+        if leader == stack_pid:
+            stack.restart("order-service")
