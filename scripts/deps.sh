@@ -13,7 +13,9 @@ APT_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config ccache  # toolchain
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev  # Asio/Beast, JSON, URL
   librdkafka-dev       # Kafka client
-  libsqlite3-dev       # service state, outbox
+  libsqlite3-dev       # service state, outbox (the default backend)
+  libpq-dev            # the PostgreSQL backend (client library)
+  postgresql-15        # a PostgreSQL server for the tests and scripts/postgres.sh
   libcurl4-openssl-dev # SMTP and webhook client
   libssl-dev
   libgtest-dev libgmock-dev  # unit + integration tests

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # `make test` after deps and build: every test tier against real servers.
 #   1. a Kafka broker: the one already running, else one started here (and stopped at the end);
-#      Zipkin likewise (the tracing e2e test reads traces from its API);
-#   2. unit + integration tests: ctest --preset release;
+#      Zipkin and PostgreSQL likewise (port ORDERFLOW_PG_PORT, here 55432 unless set: 5432 is
+#      where Debian's postgresql package starts its own cluster);
+#   2. unit + integration tests: ctest --preset release; the storage and repository tests
+#      run on SQLite and, label "postgres", on a fresh database of that server;
 #   3. deployment files: pytest tests/deploy (Dockerfile, docker-compose config; no engine);
 #   4. end-to-end tests: pytest tests/e2e, which runs its own copy of the five services
-#      (own run folder, free ports, an in-process SMTP server).
+#      (own run folder, free ports, an in-process SMTP server) on SQLite;
+#   5. the same stack on PostgreSQL (ORDERFLOW_DATABASE_URL, a fresh database): the order
+#      flow, idempotency, and two order- and payment-service replicas sharing it.
 # Each tier runs even when an earlier one failed; the exit status is non-zero when any did.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -14,7 +18,9 @@ cd "$ORDERFLOW_ROOT"
 
 started_kafka=false
 started_zipkin=false
+started_postgres=false
 cleanup() {
+  if $started_postgres; then scripts/postgres.sh stop || true; fi
   if $started_zipkin; then scripts/zipkin.sh stop || true; fi
   if $started_kafka; then scripts/kafka.sh stop || true; fi
 }
@@ -36,16 +42,33 @@ else
   scripts/zipkin.sh start
 fi
 
+export ORDERFLOW_PG_PORT="${ORDERFLOW_PG_PORT:-55432}"
+if scripts/postgres.sh status >/dev/null 2>&1; then
+  ok "using the PostgreSQL already running on port $ORDERFLOW_PG_PORT"
+else
+  started_postgres=true
+  scripts/postgres.sh start
+fi
+
+# Fresh databases: one for the storage/repository tests (each test makes its own schema),
+# one for the end-to-end stack on PostgreSQL.
+test_db_url="$(scripts/postgres.sh recreate-db orderflow_test)"
+e2e_db_url="$(scripts/postgres.sh recreate-db orderflow_e2e)"
+
 failed=()
 info "unit + integration tests (ctest --preset release)"
-ctest --preset release --output-on-failure || failed+=(ctest)
+ORDERFLOW_TEST_DATABASE_URL="$test_db_url" ctest --preset release --output-on-failure || failed+=(ctest)
 
 info "deployment files (pytest tests/deploy: Dockerfile, docker-compose config)"
 .venv/bin/pytest tests/deploy -v || failed+=(deploy)
 
-info "end-to-end tests (pytest tests/e2e)"
-ORDERFLOW_BUILD_DIR="${ORDERFLOW_BUILD_DIR:-$ORDERFLOW_ROOT/build/release}" \
-  .venv/bin/pytest tests/e2e -v || failed+=(e2e)
+export ORDERFLOW_BUILD_DIR="${ORDERFLOW_BUILD_DIR:-$ORDERFLOW_ROOT/build/release}"
+info "end-to-end tests (pytest tests/e2e; SQLite)"
+(unset ORDERFLOW_DATABASE_URL; .venv/bin/pytest tests/e2e -v) || failed+=(e2e)
+
+info "end-to-end tests on PostgreSQL (order flow, idempotency, replicas)"
+ORDERFLOW_DATABASE_URL="$e2e_db_url" .venv/bin/pytest tests/e2e/test_order_flow.py tests/e2e/test_idempotency.py \
+  tests/e2e/test_postgres_replicas.py -v || failed+=(e2e-postgres)
 
 if [ ${#failed[@]} -gt 0 ]; then
   err "failed: ${failed[*]}"

@@ -11,7 +11,7 @@
 #include "libs/mail/message.hpp"
 #include "libs/observability/log.hpp"
 #include "libs/runtime/runtime.hpp"
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 #include "services/alerting/clients/dlq_inspector.hpp"
 #include "services/alerting/clients/dlq_reader.hpp"
 #include "services/alerting/clients/webhook.hpp"
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     }
 
     alerting::Probe probe(rt.metrics());
-    storage::Database db(settings.str("db-path", rt.data_dir() + "/alerting-service.db"));
+    storage::Database db(storage::database_url(settings, rt.data_dir() + "/alerting-service.db"), "alerting_service");
     alerting::repository::AlertRepository repo(db);
     kafka::Producer producer(kafka_config, kService, &rt.metrics());
     alerting::clients::DlqInspector inspector(producer);

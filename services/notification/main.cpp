@@ -12,7 +12,7 @@
 #include "libs/mail/mailer.hpp"
 #include "libs/observability/log.hpp"
 #include "libs/runtime/runtime.hpp"
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 #include "services/notification/consumers/order_outcome_consumer.hpp"
 #include "services/notification/consumers/stop_signal.hpp"
 #include "services/notification/handlers/notifications_handler.hpp"
@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
     options.retry.first_backoff = settings.millis("mail-retry-backoff-ms", 500);
 
     notification::Probe probe(rt.metrics());
-    storage::Database db(settings.str("db-path", rt.data_dir() + "/notification-service.db"));
+    storage::Database db(storage::database_url(settings, rt.data_dir() + "/notification-service.db"),
+                         "notification_service");
     notification::repository::NotificationRepository repo(db);
     kafka::Producer producer(kafka_config, kService, &rt.metrics());
     if (auto s = kafka::ensure_topics(producer, {{events::kOrderEvents, partitions, replication},

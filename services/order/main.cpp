@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     const std::string group = settings.str("consumer-group", "order-service");
 
     order::Probe probe(rt.metrics());
-    order::OrderRepository repo(settings.str("db-path", rt.data_dir() + "/order-service.db"));
+    order::OrderRepository repo(storage::database_url(settings, rt.data_dir() + "/order-service.db"));
     kafka::Producer producer(kafka_config, "order-service", &rt.metrics());
     if (auto s = kafka::ensure_topics(producer, {{events::kOrderEvents, partitions, replication},
                                                  {events::kPaymentEvents, partitions, replication},

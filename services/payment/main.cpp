@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
 
     payment::Probe probe(rt.metrics());
     probe.watch(breaker);
-    payment::PaymentRepository repo(settings.str("db-path", rt.data_dir() + "/payment-service.db"));
+    payment::PaymentRepository repo(storage::database_url(settings, rt.data_dir() + "/payment-service.db"));
     kafka::Producer producer(kafka_config, "payment-service", &rt.metrics());
     if (auto s = kafka::ensure_topics(producer, {{events::kOrderEvents, partitions, replication},
                                                  {events::kPaymentEvents, partitions, replication},

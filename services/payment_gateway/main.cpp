@@ -10,7 +10,7 @@
 #include "libs/common/settings.hpp"
 #include "libs/observability/log.hpp"
 #include "libs/runtime/runtime.hpp"
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 #include "services/payment_gateway/domain/faults.hpp"
 #include "services/payment_gateway/handlers/admin.hpp"
 #include "services/payment_gateway/handlers/charges.hpp"
@@ -32,6 +32,8 @@ Every flag also reads ORDERFLOW_<NAME> (e.g. --error-rate -> ORDERFLOW_ERROR_RAT
   --http-port N            listen port (8090)
   --http-address A         listen address (0.0.0.0)
   --data-dir D             folder of payment-gateway.db (.run/data)
+  --database-url URL       postgresql://user@host:port/db (schema payment_gateway), or
+                           sqlite:///path; default: payment-gateway.db in --data-dir
   --slow-ms N              how long tok_slow holds its answer back (3000)
   --error-rate F           fraction 0..1 of charge calls answered 500 (0)
   --latency-ms N           latency added to every charge call (0)
@@ -77,7 +79,7 @@ int run(int argc, char** argv) {
   runtime::Runtime rt(kService, argc, argv, kDefaultPort);
   const Config config = load_config(rt.settings());
 
-  storage::Database db(rt.data_dir() + "/payment-gateway.db");
+  storage::Database db(storage::database_url(rt.settings(), rt.data_dir() + "/payment-gateway.db"), "payment_gateway");
   ChargeLedger ledger(db);
   FaultState faults(config.faults);
   Probe probe(rt.metrics(), faults);

@@ -167,6 +167,45 @@ def find_record(bootstrap: str, topic: str, key: str, timeout: float,
         consumer.close()
 
 
+def read_to_end(bootstrap: str, topic: str, want: Callable[[Record], bool] = lambda r: True,
+                timeout: float = 60) -> list[Record]:
+    """Every record of `topic` that `want` keeps, reading each partition from its beginning
+    to its high watermark of now (no consumer group offsets are committed)."""
+    consumer = Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": f"orderflow-e2e-reader-{uuid.uuid4()}",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "enable.partition.eof": True,
+        "auto.offset.reset": "earliest",
+    })
+    try:
+        parts = sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
+        ends = {}
+        for p in parts:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            if high > low:
+                ends[p] = (low, high)
+        consumer.assign([TopicPartition(topic, p, low) for p, (low, _) in ends.items()])
+        found: list[Record] = []
+        pending = set(ends)
+
+        def drained():
+            msg = consumer.poll(0.5)
+            if msg is not None and not msg.error():
+                rec = _record(msg)
+                if want(rec):
+                    found.append(rec)
+                if msg.offset() + 1 >= ends[msg.partition()][1]:
+                    pending.discard(msg.partition())
+            return not pending
+        if pending:
+            wait_until(drained, timeout, f"reading {topic} to its end", interval=0)
+        return found
+    finally:
+        consumer.close()
+
+
 # --------------------------------------------------------------------------- HTTP API
 
 

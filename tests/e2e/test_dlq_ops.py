@@ -9,13 +9,11 @@ audit and the gateway ledger, not on a second payment."""
 
 from __future__ import annotations
 
-import uuid
-
 import requests
 from confluent_kafka import Consumer, TopicPartition
 
 from conftest import ADMIN_TOKEN, ADMIN_TOKEN_NAME
-from support import HTTP_TIMEOUT, Record, _record, assert_problem, charges, wait_until
+from support import HTTP_TIMEOUT, Record, assert_problem, charges, read_to_end, wait_until
 
 DLQ = "payment-service.dlq"
 # Gateway errors are retried for about a minute before the record reaches the DLQ.
@@ -61,39 +59,8 @@ def dlq_partitions(stack) -> list[dict]:
 
 
 def records_with_key(bootstrap: str, topic: str, key: str) -> list[Record]:
-    """Every record of `topic` with this key, reading each partition from its beginning to
-    its high watermark of now (no consumer group offsets are committed)."""
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap,
-        "group.id": f"orderflow-e2e-reader-{uuid.uuid4()}",
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "enable.partition.eof": True,
-        "auto.offset.reset": "earliest",
-    })
-    try:
-        parts = sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
-        ends = {}
-        for p in parts:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            if high > low:
-                ends[p] = (low, high)
-        consumer.assign([TopicPartition(topic, p, low) for p, (low, _) in ends.items()])
-        found: list[Record] = []
-        pending = set(ends)
-        def drained():
-            msg = consumer.poll(0.5)
-            if msg is not None and not msg.error():
-                if msg.key() is not None and msg.key().decode() == key:
-                    found.append(_record(msg))
-                if msg.offset() + 1 >= ends[msg.partition()][1]:
-                    pending.discard(msg.partition())
-            return not pending
-        if pending:
-            wait_until(drained, FOLLOW_S, f"reading {topic} to its end", interval=0)
-        return found
-    finally:
-        consumer.close()
+    """Every record of `topic` with this key, up to the high watermark of now."""
+    return read_to_end(bootstrap, topic, lambda r: r.key == key, FOLLOW_S)
 
 
 def committed_offset(bootstrap: str, group: str, topic: str, partition: int) -> int:

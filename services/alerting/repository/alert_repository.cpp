@@ -63,7 +63,7 @@ AlertRepository::Admitted AlertRepository::admit(const domain::DlqEntry& e, std:
       auto group = group_by_id(known.integer(1));
       if (!group)
         throw storage::DbError("alert " + std::to_string(out.alert_id) + " has no group",
-                               SQLITE_CORRUPT);
+                               storage::DbError::Kind::kCorrupt);
       out.group = std::move(*group);
       return out;  // read only: the transaction rolls back
     }
@@ -74,13 +74,14 @@ AlertRepository::Admitted AlertRepository::admit(const domain::DlqEntry& e, std:
   out.group = std::move(admission.group);
   if (admission.new_window) {
     auto ins = db_.prepare(
-        "INSERT INTO alert_groups (topic, reason, window_start_ms, count) VALUES (?, ?, ?, ?)");
+        "INSERT INTO alert_groups (topic, reason, window_start_ms, count) VALUES (?, ?, ?, ?) RETURNING id");
     ins.bind(1, sv(out.group.topic))
         .bind(2, sv(out.group.reason))
         .bind(3, out.group.window_start_ms)
         .bind(4, out.group.count);
-    ins.run();
-    out.group.id = db_.last_insert_rowid();
+    if (!ins.step()) throw storage::DbError("INSERT .. RETURNING returned no id");
+    out.group.id = ins.integer(0);
+    ins.run();  // to the end: the statement is done before COMMIT
   } else {
     auto upd = db_.prepare("UPDATE alert_groups SET count = ? WHERE id = ?");
     upd.bind(1, out.group.count).bind(2, out.group.id);
@@ -92,7 +93,7 @@ AlertRepository::Admitted AlertRepository::admit(const domain::DlqEntry& e, std:
       "error_message, correlation_id,"
       " event_type, original_topic, original_partition, original_offset, consumer_group, attempts,"
       " first_failure_time, last_failure_time, group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?, ?, ?, ?, ?)");
+      "?, ?, ?, ?, ?, ?) RETURNING id");
   ins.bind(1, now_ms)
       .bind(2, sv(e.topic))
       .bind(3, static_cast<std::int64_t>(e.partition))
@@ -110,8 +111,9 @@ AlertRepository::Admitted AlertRepository::admit(const domain::DlqEntry& e, std:
       .bind(15, sv(e.first_failure_time))
       .bind(16, sv(e.last_failure_time))
       .bind(17, out.group.id);
-  ins.run();
-  out.alert_id = db_.last_insert_rowid();
+  if (!ins.step()) throw storage::DbError("INSERT .. RETURNING returned no id");
+  out.alert_id = ins.integer(0);
+  ins.run();  // to the end: the statement is done before COMMIT
   out.inserted = true;
   tx.commit();
   return out;
@@ -120,7 +122,8 @@ AlertRepository::Admitted AlertRepository::admit(const domain::DlqEntry& e, std:
 void AlertRepository::mark_email(std::int64_t group_id, bool sent, std::int64_t at_ms) {
   auto lock = db_.lock();
   auto st = db_.prepare(
-      "UPDATE alert_groups SET emailed = MAX(emailed, ?), email_attempt_ms = ? WHERE id = ?");
+      "UPDATE alert_groups SET emailed = CASE WHEN ? = 1 THEN 1 ELSE emailed END, email_attempt_ms = ? "
+      "WHERE id = ?");
   st.bind(1, sent ? 1 : 0).bind(2, at_ms).bind(3, group_id);
   st.run();
 }

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "libs/common/result.hpp"
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 #include "services/alerting/domain/alert.hpp"
 
 namespace orderflow::alerting::repository {

@@ -27,16 +27,17 @@ domain::ReplayAudit ReplayRepository::record(domain::ReplayAudit a) {
   auto ins = db_.prepare(
       "INSERT INTO dlq_replays (time_ms, who, topic, selection_all, offsets, dry_run, force, "
       "count, already_replayed, remaining, failed, correlation_id)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
   ins.bind_all(a.time_ms, a.who, a.topic, a.all ? 1 : 0, domain::offsets_to_json(a.offsets),
                a.dry_run ? 1 : 0, a.force ? 1 : 0, a.count, a.already_replayed, a.remaining,
                a.failed, a.correlation_id);
-  ins.run();
-  a.id = db_.last_insert_rowid();
+  if (!ins.step()) throw storage::DbError("INSERT .. RETURNING returned no id");
+  a.id = ins.integer(0);
+  ins.run();  // to the end: the statement is done before COMMIT
   if (!a.dry_run) {
     auto mark = db_.prepare(
-        "INSERT OR IGNORE INTO dlq_replayed (topic, dlq_partition, dlq_offset, replay_id)"
-        " VALUES (?, ?, ?, ?)");
+        "INSERT INTO dlq_replayed (topic, dlq_partition, dlq_offset, replay_id)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
     for (const auto& p : a.offsets) {
       mark.reset();
       mark.bind_all(a.topic, p.partition, p.offset, a.id);

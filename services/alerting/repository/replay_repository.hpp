@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 #include "services/alerting/domain/dlq_ops.hpp"
 
 namespace orderflow::alerting::repository {

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 
 namespace orderflow::alerting::repository {
 

@@ -5,19 +5,16 @@
 #include <filesystem>
 
 #include "libs/common/ids.hpp"
+#include "libs/storage/testing.hpp"
 #include "services/alerting/repository/alert_repository.hpp"
 
 namespace orderflow::alerting::repository {
 namespace {
 
-class ReplayRepositoryTest : public ::testing::Test {
+class ReplayRepositoryTest : public ::testing::TestWithParam<storage::Backend> {
  protected:
-  ~ReplayRepositoryTest() override {
-    for (const char* suffix : {"", "-wal", "-shm"})
-      std::filesystem::remove(path_.string() + suffix);
-  }
-  std::filesystem::path path_ =
-      std::filesystem::temp_directory_path() / ("alerting-replays-" + ids::uuid() + ".db");
+  void SetUp() override { ORDERFLOW_SKIP_WITHOUT(tmp); }
+  storage::testing::TestDatabase tmp{GetParam()};
 };
 
 domain::ReplayAudit audit(std::string topic, std::vector<domain::Position> offsets, bool dry_run) {
@@ -32,8 +29,8 @@ domain::ReplayAudit audit(std::string topic, std::vector<domain::Position> offse
   return a;
 }
 
-TEST_F(ReplayRepositoryTest, RecordsCallsAndRemembersRealReplaysOnly) {
-  storage::Database db(path_.string());
+TEST_P(ReplayRepositoryTest, RecordsCallsAndRemembersRealReplaysOnly) {
+  storage::Database db(tmp.url(), tmp.schema());
   AlertRepository alerts(db);  // both apply the same migrations, in either order
   ReplayRepository repo(db);
 
@@ -64,18 +61,20 @@ TEST_F(ReplayRepositoryTest, RecordsCallsAndRemembersRealReplaysOnly) {
   EXPECT_EQ(only_a[1].id, real.id);
 }
 
-TEST_F(ReplayRepositoryTest, SurvivesAReopen) {
+TEST_P(ReplayRepositoryTest, SurvivesAReopen) {
   {
-    storage::Database db(path_.string());
+    storage::Database db(tmp.url(), tmp.schema());
     ReplayRepository repo(db);
     repo.record(audit("a.dlq", {{2, 3}}, false));
   }
-  storage::Database db(path_.string());
+  storage::Database db(tmp.url(), tmp.schema());
   ReplayRepository repo(db);
   AlertRepository alerts(db);
   EXPECT_EQ(repo.replayed("a.dlq"), (std::set<domain::Position>{{2, 3}}));
   EXPECT_EQ(repo.list(std::nullopt, 5).size(), 1u);
 }
+
+ORDERFLOW_STORAGE_BACKENDS(ReplayRepositoryTest);
 
 }  // namespace
 }  // namespace orderflow::alerting::repository

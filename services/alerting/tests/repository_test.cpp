@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "libs/common/ids.hpp"
+#include "libs/storage/testing.hpp"
 #include "services/alerting/repository/alert_repository.hpp"
 
 namespace orderflow::alerting::repository {
@@ -10,17 +11,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class TempDb final {
- public:
-  TempDb() : path_(std::filesystem::temp_directory_path() / ("alerting-" + ids::uuid() + ".db")) {}
-  ~TempDb() {
-    for (const char* suffix : {"", "-wal", "-shm"})
-      std::filesystem::remove(path_.string() + suffix);
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
+class AlertRepositoryTest : public ::testing::TestWithParam<storage::Backend> {
+ protected:
+  void SetUp() override { ORDERFLOW_SKIP_WITHOUT(tmp); }
+  storage::testing::TestDatabase tmp{GetParam()};
 };
 
 domain::DlqEntry entry(std::string topic, std::int64_t offset, std::string reason,
@@ -41,9 +35,8 @@ domain::DlqEntry entry(std::string topic, std::int64_t offset, std::string reaso
   return e;
 }
 
-TEST(AlertRepository, CountsEachRecordOnceInItsWindow) {
-  TempDb tmp;
-  storage::Database db(tmp.path());
+TEST_P(AlertRepositoryTest, CountsEachRecordOnceInItsWindow) {
+  storage::Database db(tmp.url(), tmp.schema());
   AlertRepository repo(db);
   ASSERT_TRUE(repo.ping().ok());
   const milliseconds window{60'000};
@@ -72,9 +65,8 @@ TEST(AlertRepository, CountsEachRecordOnceInItsWindow) {
   EXPECT_EQ(next_window.group.count, 1);
 }
 
-TEST(AlertRepository, RemembersWhatWasSent) {
-  TempDb tmp;
-  storage::Database db(tmp.path());
+TEST_P(AlertRepositoryTest, RemembersWhatWasSent) {
+  storage::Database db(tmp.url(), tmp.schema());
   AlertRepository repo(db);
   auto a = repo.admit(entry("p.dlq", 0, "gw", "o-1"), 1'000, milliseconds(60'000));
   repo.mark_email(a.group.id, false, 1'000);
@@ -94,17 +86,16 @@ TEST(AlertRepository, RemembersWhatWasSent) {
   EXPECT_EQ(listed[0].group.webhook, "ok");
 }
 
-TEST(AlertRepository, ListsNewestFirstWithGroupCounts) {
-  TempDb tmp;
+TEST_P(AlertRepositoryTest, ListsNewestFirstWithGroupCounts) {
   {
-    storage::Database db(tmp.path());
+    storage::Database db(tmp.url(), tmp.schema());
     AlertRepository repo(db);
     for (int i = 0; i < 4; ++i)
       repo.admit(entry("p.dlq", i, "gw", "o-" + std::to_string(i)), 1'000 + i,
                  milliseconds(60'000));
     repo.admit(entry("n.dlq", 0, "malformed-event", "o-1"), 2'000, milliseconds(60'000));
   }
-  storage::Database db(tmp.path());
+  storage::Database db(tmp.url(), tmp.schema());
   AlertRepository repo(db);
   auto all = repo.list(std::nullopt, 100);
   ASSERT_EQ(all.size(), 5u);
@@ -124,6 +115,8 @@ TEST(AlertRepository, ListsNewestFirstWithGroupCounts) {
   EXPECT_EQ(one[1].entry.topic, "p.dlq");
   EXPECT_EQ(repo.list(std::nullopt, 2).size(), 2u);
 }
+
+ORDERFLOW_STORAGE_BACKENDS(AlertRepositoryTest);
 
 }  // namespace
 }  // namespace orderflow::alerting::repository

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "libs/common/result.hpp"
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 #include "services/notification/domain/notification.hpp"
 
 namespace orderflow::notification::repository {

@@ -3,23 +3,16 @@
 #include <filesystem>
 
 #include "libs/common/ids.hpp"
+#include "libs/storage/testing.hpp"
 #include "services/notification/repository/notification_repository.hpp"
 
 namespace orderflow::notification::repository {
 namespace {
 
-class TempDb final {
- public:
-  TempDb()
-      : path_(std::filesystem::temp_directory_path() / ("notification-" + ids::uuid() + ".db")) {}
-  ~TempDb() {
-    for (const char* suffix : {"", "-wal", "-shm"})
-      std::filesystem::remove(path_.string() + suffix);
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
+class NotificationRepositoryTest : public ::testing::TestWithParam<storage::Backend> {
+ protected:
+  void SetUp() override { ORDERFLOW_SKIP_WITHOUT(tmp); }
+  storage::testing::TestDatabase tmp{GetParam()};
 };
 
 Notification note(std::string order, domain::Outcome outcome, std::string event, std::int64_t at) {
@@ -27,9 +20,8 @@ Notification note(std::string order, domain::Outcome outcome, std::string event,
                       "smtp",           std::move(event), "corr-1",          at};
 }
 
-TEST(NotificationRepository, RecordsOncePerOrderOutcomeAndPerEvent) {
-  TempDb tmp;
-  storage::Database db(tmp.path());
+TEST_P(NotificationRepositoryTest, RecordsOncePerOrderOutcomeAndPerEvent) {
+  storage::Database db(tmp.url(), tmp.schema());
   NotificationRepository repo(db);
   ASSERT_TRUE(repo.ping().ok());
 
@@ -53,17 +45,16 @@ TEST(NotificationRepository, RecordsOncePerOrderOutcomeAndPerEvent) {
   EXPECT_FALSE(known.outcome_recorded);
 }
 
-TEST(NotificationRepository, ListsNewestFirstAndFiltersByOrder) {
-  TempDb tmp;
+TEST_P(NotificationRepositoryTest, ListsNewestFirstAndFiltersByOrder) {
   {
-    storage::Database db(tmp.path());
+    storage::Database db(tmp.url(), tmp.schema());
     NotificationRepository repo(db);
     for (int i = 0; i < 5; ++i) {
       repo.record(note("o-" + std::to_string(i), domain::Outcome::kConfirmed,
                        "e-" + std::to_string(i), 1000 + i));
     }
   }
-  storage::Database db(tmp.path());  // reopened: the rows are on disk, migrations not re-run
+  storage::Database db(tmp.url(), tmp.schema());  // reopened: the rows are on disk, migrations not re-run
   NotificationRepository repo(db);
   auto all = repo.list(std::nullopt, 3);
   ASSERT_EQ(all.size(), 3u);
@@ -79,6 +70,8 @@ TEST(NotificationRepository, ListsNewestFirstAndFiltersByOrder) {
   EXPECT_EQ(one[0].sent_at_ms, 1001);
   EXPECT_TRUE(repo.list(std::string("nope"), 100).empty());
 }
+
+ORDERFLOW_STORAGE_BACKENDS(NotificationRepositoryTest);
 
 }  // namespace
 }  // namespace orderflow::notification::repository

@@ -11,7 +11,7 @@
 #include "libs/http/offload.hpp"
 #include "libs/http/response.hpp"
 #include "libs/observability/log.hpp"
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 
 namespace orderflow::order {
 namespace {

@@ -90,9 +90,24 @@ kafka::Headers headers_from_json(const std::string& s) {
   return out;
 }
 
+// Runs `body` again when it lost a race on a unique key to another replica sharing a
+// PostgreSQL database (SQLite serialises writers, so there it never races): the second run
+// sees the winner's committed row (a replay, a duplicate).
+template <class Body>
+auto retry_lost_race(Body&& body) {
+  try {
+    return body();
+  } catch (const storage::DbError& e) {
+    if (!e.is_constraint()) throw;
+    return body();
+  }
+}
+
 }  // namespace
 
-OrderRepository::OrderRepository(const std::string& path) : db_(path) { db_.migrate(kMigrations); }
+OrderRepository::OrderRepository(const std::string& url, const std::string& schema) : db_(url, schema) {
+  db_.migrate(kMigrations);
+}
 
 void OrderRepository::insert_outbox(const kafka::Record& r) {
   db_.prepare("INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)")
@@ -103,6 +118,10 @@ void OrderRepository::insert_outbox(const kafka::Record& r) {
 
 CreateOutcome OrderRepository::create(const NewOrder& o) {
   auto lock = db_.lock();
+  return retry_lost_race([&] { return create_locked(o); });
+}
+
+CreateOutcome OrderRepository::create_locked(const NewOrder& o) {
   storage::Transaction tx(db_);
   if (o.idempotency_key) {
     auto s = db_.prepare("SELECT fingerprint, response_body FROM idempotency_keys WHERE key = ?");
@@ -133,14 +152,17 @@ CreateOutcome OrderRepository::create(const NewOrder& o) {
   return {CreateOutcome::Kind::kCreated, {}};
 }
 
-std::optional<OrderRow> OrderRepository::get_locked(const std::string& order_id, bool with_history) {
-  auto s = db_.prepare(std::string("SELECT ") + kOrderColumns + " FROM orders WHERE order_id = ?");
+std::optional<OrderRow> OrderRepository::get_locked(const std::string& order_id, bool with_history,
+                                                    bool for_update) {
+  auto s = db_.prepare(std::string("SELECT ") + kOrderColumns + " FROM orders WHERE order_id = ?" +
+                       std::string(for_update ? db_.for_update() : ""));
   s.bind(1, order_id);
   if (!s.step()) return std::nullopt;
   auto row = read_order(s);
   if (with_history) {
+    // An order's history is PENDING, then at most one final status.
     auto h = db_.prepare("SELECT status, COALESCE(reason, ''), at FROM order_status_history WHERE order_id = ? "
-                         "ORDER BY rowid");
+                         "ORDER BY CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, at");
     h.bind(1, order_id);
     while (h.step()) row.history.push_back({h.text(0), h.text(1), h.text(2)});
   }
@@ -173,13 +195,20 @@ std::vector<OrderRow> OrderRepository::list(const ListFilter& f) {
 ApplyOutcome OrderRepository::apply_payment_impl(const PaymentUpdate& u,
                                                  const std::function<kafka::Record(const OrderRow&)>& make_event) {
   auto lock = db_.lock();
+  return retry_lost_race([&] { return apply_payment_locked(u, make_event); });
+}
+
+ApplyOutcome OrderRepository::apply_payment_locked(const PaymentUpdate& u,
+                                                   const std::function<kafka::Record(const OrderRow&)>& make_event) {
   storage::Transaction tx(db_);
+  // The order row first, locked: a replica applying another event of this order waits
+  // here, and then sees that event's processed_events row below.
+  auto order = get_locked(u.order_id, false, true);
+  if (!order) return {ApplyOutcome::Kind::kUnknownOrder, std::nullopt};
   auto seen = db_.prepare("SELECT 1 FROM processed_events WHERE event_id = ?");
   seen.bind(1, u.event_id);
   if (seen.step()) return {ApplyOutcome::Kind::kDuplicate, std::nullopt};
 
-  auto order = get_locked(u.order_id, false);
-  if (!order) return {ApplyOutcome::Kind::kUnknownOrder, std::nullopt};
   ApplyOutcome::Kind kind = ApplyOutcome::Kind::kApplied;
   switch (on_payment(*parse_status(order->status), u.success)) {
     case Transition::kApply: {
@@ -213,6 +242,7 @@ ApplyOutcome OrderRepository::apply_payment_impl(const PaymentUpdate& u,
 
 std::vector<OutboxEntry> OrderRepository::outbox_batch(int limit) {
   auto lock = db_.lock();
+  if (!db_.try_lead("outbox-relay")) return {};
   auto s = db_.prepare("SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT ?");
   s.bind(1, limit);
   std::vector<OutboxEntry> out;

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "libs/kafka/record.hpp"
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 #include "services/order/domain/order.hpp"
 
 namespace orderflow::order {
@@ -68,11 +68,18 @@ struct ListFilter final {
 };
 
 // The order store: orders, status history, the transactional outbox, idempotency keys and
-// the processed-event inbox, in one SQLite database. Each method is one transaction.
+// the processed-event inbox, in one database (SQLite file, or the schema `order_service` of
+// a PostgreSQL database that replicas share). Each method is one transaction.
 // Thread-safe (one connection, serialised).
+//
+// Replicas sharing PostgreSQL: an Idempotency-Key or a payment event raced by two replicas
+// is decided by the unique key (the loser runs again and replays / sees a duplicate);
+// a payment event locks its order row; and only one replica relays the outbox (see
+// outbox_batch), so rows are published once and in order.
 class OrderRepository final {
  public:
-  explicit OrderRepository(const std::string& path);
+  // `url`: see storage::parse_url. `schema`: PostgreSQL schema of the tables.
+  explicit OrderRepository(const std::string& url, const std::string& schema = "order_service");
 
   CreateOutcome create(const NewOrder& order);
   std::optional<OrderRow> get(const std::string& order_id);
@@ -83,6 +90,8 @@ class OrderRepository final {
   template <class MakeEvent>
   ApplyOutcome apply_payment(const PaymentUpdate& update, MakeEvent&& make_event);
 
+  // The oldest outbox rows, in commit order per order. Empty unless this replica is the
+  // outbox relay's leader (storage::Database::try_lead: one replica per database).
   std::vector<OutboxEntry> outbox_batch(int limit);
   void outbox_remove(const std::vector<std::int64_t>& ids);
   std::int64_t outbox_size();
@@ -91,7 +100,10 @@ class OrderRepository final {
  private:
   ApplyOutcome apply_payment_impl(const PaymentUpdate& update,
                                   const std::function<kafka::Record(const OrderRow&)>& make_event);
-  std::optional<OrderRow> get_locked(const std::string& order_id, bool with_history);
+  CreateOutcome create_locked(const NewOrder& order);
+  ApplyOutcome apply_payment_locked(const PaymentUpdate& update,
+                                    const std::function<kafka::Record(const OrderRow&)>& make_event);
+  std::optional<OrderRow> get_locked(const std::string& order_id, bool with_history, bool for_update = false);
   void insert_outbox(const kafka::Record& r);
 
   storage::Database db_;

@@ -1,23 +1,24 @@
 #include <gtest/gtest.h>
 
-#include <filesystem>
+#include <atomic>
+#include <thread>
 
 #include "libs/common/ids.hpp"
+#include "libs/storage/testing.hpp"
 #include "services/order/repository/order_repository.hpp"
 
 namespace orderflow::order {
 namespace {
 
-class RepositoryTest : public ::testing::Test {
+class RepositoryTest : public ::testing::TestWithParam<storage::Backend> {
  protected:
   void SetUp() override {
-    path_ = std::filesystem::temp_directory_path() / ("order-repo-" + ids::uuid() + ".db");
-    repo_ = std::make_unique<OrderRepository>(path_.string());
+    ORDERFLOW_SKIP_WITHOUT(db_);
+    repo_ = replica();
   }
-  void TearDown() override {
-    repo_.reset();
-    for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + suffix);
-  }
+  void TearDown() override { repo_.reset(); }
+  // Another OrderRepository on the same database: a second service replica.
+  std::unique_ptr<OrderRepository> replica() { return std::make_unique<OrderRepository>(db_.url(), db_.schema()); }
   NewOrder new_order(std::optional<std::string> key = std::nullopt, std::string fingerprint = "f1") {
     NewOrder o;
     o.order_id = ids::uuid();
@@ -37,11 +38,11 @@ class RepositoryTest : public ::testing::Test {
   }
   kafka::Record outcome_event(const OrderRow& o) { return {"order-events", o.order_id, o.status, {}}; }
 
-  std::filesystem::path path_;
+  storage::testing::TestDatabase db_{GetParam()};
   std::unique_ptr<OrderRepository> repo_;
 };
 
-TEST_F(RepositoryTest, CreateCommitsOrderHistoryAndOutboxTogether) {
+TEST_P(RepositoryTest, CreateCommitsOrderHistoryAndOutboxTogether) {
   auto o = new_order();
   EXPECT_EQ(repo_->create(o).kind, CreateOutcome::Kind::kCreated);
   auto row = repo_->get(o.order_id);
@@ -57,7 +58,7 @@ TEST_F(RepositoryTest, CreateCommitsOrderHistoryAndOutboxTogether) {
   EXPECT_EQ(repo_->outbox_size(), 0);
 }
 
-TEST_F(RepositoryTest, IdempotencyKeyReplaysOrRejects) {
+TEST_P(RepositoryTest, IdempotencyKeyReplaysOrRejects) {
   auto first = new_order("key-1", "f1");
   ASSERT_EQ(repo_->create(first).kind, CreateOutcome::Kind::kCreated);
   auto again = new_order("key-1", "f1");
@@ -69,7 +70,7 @@ TEST_F(RepositoryTest, IdempotencyKeyReplaysOrRejects) {
   EXPECT_EQ(repo_->outbox_size(), 1);
 }
 
-TEST_F(RepositoryTest, PaymentAppliesOnceAndEmitsOutcomeEvent) {
+TEST_P(RepositoryTest, PaymentAppliesOnceAndEmitsOutcomeEvent) {
   auto o = new_order();
   ASSERT_EQ(repo_->create(o).kind, CreateOutcome::Kind::kCreated);
   PaymentUpdate ok{"pay-1", o.order_id, true, "", "2026-01-01T00:00:01.000Z"};
@@ -90,7 +91,7 @@ TEST_F(RepositoryTest, PaymentAppliesOnceAndEmitsOutcomeEvent) {
   EXPECT_EQ(row->history[1].status, "CONFIRMED");
 }
 
-TEST_F(RepositoryTest, FailureKeepsReasonAndUnknownOrderIsReported) {
+TEST_P(RepositoryTest, FailureKeepsReasonAndUnknownOrderIsReported) {
   auto o = new_order();
   ASSERT_EQ(repo_->create(o).kind, CreateOutcome::Kind::kCreated);
   PaymentUpdate declined{"pay-1", o.order_id, false, "card_declined", "t"};
@@ -104,7 +105,7 @@ TEST_F(RepositoryTest, FailureKeepsReasonAndUnknownOrderIsReported) {
             ApplyOutcome::Kind::kUnknownOrder);
 }
 
-TEST_F(RepositoryTest, KeysetPaginationWalksNewestFirst) {
+TEST_P(RepositoryTest, KeysetPaginationWalksNewestFirst) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
     auto o = new_order();
@@ -128,6 +129,69 @@ TEST_F(RepositoryTest, KeysetPaginationWalksNewestFirst) {
   confirmed.status = "CONFIRMED";
   EXPECT_TRUE(repo_->list(confirmed).empty());
 }
+
+TEST_P(RepositoryTest, ReplicasRacingOnOneIdempotencyKeyCreateOneOrder) {
+  auto other = replica();
+  for (int round = 0; round < 20; ++round) {
+    std::string key = "race-" + std::to_string(round);
+    std::atomic<int> created{0}, replayed{0};
+    auto place = [&](OrderRepository& r) {
+      auto outcome = r.create(new_order(key, "f1"));
+      (outcome.kind == CreateOutcome::Kind::kCreated ? created : replayed)++;
+      if (outcome.kind == CreateOutcome::Kind::kReplay) {
+        EXPECT_FALSE(outcome.response_body.empty());
+      }
+    };
+    std::thread a([&] { place(*repo_); });
+    std::thread b([&] { place(*other); });
+    a.join();
+    b.join();
+    EXPECT_EQ(created.load(), 1) << key;
+    EXPECT_EQ(replayed.load(), 1) << key;
+  }
+  EXPECT_EQ(repo_->outbox_size(), 20) << "one OrderCreated per key";
+}
+
+TEST_P(RepositoryTest, ReplicasRacingOnOnePaymentEventApplyItOnce) {
+  auto other = replica();
+  for (int round = 0; round < 20; ++round) {
+    auto o = new_order();
+    ASSERT_EQ(repo_->create(o).kind, CreateOutcome::Kind::kCreated);
+    PaymentUpdate ok{"pay-" + o.order_id, o.order_id, true, "", "t"};
+    std::atomic<int> applied{0}, duplicate{0};
+    auto apply = [&](OrderRepository& r) {
+      auto kind = r.apply_payment(ok, [&](const OrderRow& row) { return outcome_event(row); }).kind;
+      if (kind == ApplyOutcome::Kind::kApplied) ++applied;
+      if (kind == ApplyOutcome::Kind::kDuplicate) ++duplicate;
+    };
+    std::thread a([&] { apply(*repo_); });
+    std::thread b([&] { apply(*other); });
+    a.join();
+    b.join();
+    EXPECT_EQ(applied.load(), 1);
+    EXPECT_EQ(duplicate.load(), 1);
+    EXPECT_EQ(repo_->get(o.order_id)->history.size(), 2u);
+  }
+  EXPECT_EQ(repo_->outbox_size(), 40) << "one OrderCreated and one outcome event per order";
+}
+
+TEST_P(RepositoryTest, OneReplicaRelaysTheOutbox) {
+  ASSERT_EQ(repo_->create(new_order()).kind, CreateOutcome::Kind::kCreated);
+  auto other = replica();
+  EXPECT_EQ(repo_->outbox_batch(10).size(), 1u);
+  if (GetParam() == storage::Backend::kPostgres) {
+    EXPECT_TRUE(other->outbox_batch(10).empty()) << "the first replica leads the relay";
+    repo_.reset();  // the leader stops: the other replica takes over
+    bool took_over = false;
+    for (int i = 0; i < 100 && !took_over; ++i) {
+      took_over = other->outbox_batch(10).size() == 1;
+      if (!took_over) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(took_over);
+  }
+}
+
+ORDERFLOW_STORAGE_BACKENDS(RepositoryTest);
 
 }  // namespace
 }  // namespace orderflow::order

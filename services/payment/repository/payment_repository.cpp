@@ -71,7 +71,9 @@ PaymentRow read_row(const storage::Statement& s) {
 
 }  // namespace
 
-PaymentRepository::PaymentRepository(const std::string& path) : db_(path) { db_.migrate(kMigrations); }
+PaymentRepository::PaymentRepository(const std::string& url, const std::string& schema) : db_(url, schema) {
+  db_.migrate(kMigrations);
+}
 
 std::optional<PaymentRow> PaymentRepository::find(const std::string& order_id) {
   auto lock = db_.lock();
@@ -101,7 +103,7 @@ std::vector<PaymentRow> PaymentRepository::list(const std::optional<std::string>
   auto lock = db_.lock();
   std::string sql = std::string("SELECT ") + kColumns + " FROM payments";
   if (order_id) sql += " WHERE order_id = ?";
-  sql += " ORDER BY rowid DESC LIMIT ?";
+  sql += " ORDER BY created_at DESC, order_id DESC LIMIT ?";
   auto s = db_.prepare(sql);
   int i = 0;
   if (order_id) s.bind(++i, *order_id);

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "libs/kafka/record.hpp"
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 
 namespace orderflow::payment {
 
@@ -26,9 +26,12 @@ struct PaymentRow final {
   std::string created_at;
 };
 
+// The payments table, in a SQLite file or the PostgreSQL schema `payment_service`. The
+// order_id primary key decides between replicas: record() of a second outcome is a no-op.
 class PaymentRepository final {
  public:
-  explicit PaymentRepository(const std::string& path);
+  // `url`: see storage::parse_url. `schema`: PostgreSQL schema of the table.
+  explicit PaymentRepository(const std::string& url, const std::string& schema = "payment_service");
 
   std::optional<PaymentRow> find(const std::string& order_id);
   // Inserts the decided outcome; false when the order already has one (kept as it is).

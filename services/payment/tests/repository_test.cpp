@@ -1,17 +1,20 @@
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
-#include "libs/common/ids.hpp"
+#include "libs/storage/testing.hpp"
 #include "services/payment/repository/payment_repository.hpp"
 
 namespace orderflow::payment {
 namespace {
 
-TEST(PaymentRepository, RecordsOnceAndKeepsTheExactRecords) {
-  auto path = std::filesystem::temp_directory_path() / ("payment-repo-" + ids::uuid() + ".db");
+class PaymentRepositoryTest : public ::testing::TestWithParam<storage::Backend> {
+ protected:
+  void SetUp() override { ORDERFLOW_SKIP_WITHOUT(tmp); }
+  storage::testing::TestDatabase tmp{GetParam()};
+};
+
+TEST_P(PaymentRepositoryTest, RecordsOnceAndKeepsTheExactRecords) {
   {
-    PaymentRepository repo(path.string());
+    PaymentRepository repo(tmp.url(), tmp.schema());
     PaymentRow row;
     row.order_id = "o-1";
     row.event_id = "e-1";
@@ -39,8 +42,9 @@ TEST(PaymentRepository, RecordsOnceAndKeepsTheExactRecords) {
     EXPECT_EQ(repo.list(std::nullopt, 10).size(), 1u);
     EXPECT_FALSE(repo.find("o-2"));
   }
-  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
 }
+
+ORDERFLOW_STORAGE_BACKENDS(PaymentRepositoryTest);
 
 }  // namespace
 }  // namespace orderflow::payment

@@ -92,8 +92,9 @@ LedgerOutcome ChargeLedger::charge(const std::string& key, const ChargeRequest& 
   try {
     return charge_once(key, request, now_ms, decide);
   } catch (const storage::DbError& e) {
-    // Only reachable if another connection (a second process on the same file) stored the
-    // key between our read and our write: run again, which now finds and replays it.
+    // Only reachable if another connection (a second process on the same file, or a replica
+    // on the same PostgreSQL database) stored the key between our read and our write: run
+    // again, which now finds and replays it.
     if (!e.is_constraint()) throw;
     return charge_once(key, request, now_ms, decide);
   }
@@ -108,7 +109,8 @@ LedgerOutcome ChargeLedger::charge_once(const std::string& key, const ChargeRequ
   std::optional<std::string> stored_charge;
   int previous_attempts = 0;
   {
-    auto s = db_.prepare("SELECT fingerprint, attempts, charge_id FROM idempotency_keys WHERE key = ?");
+    auto s = db_.prepare("SELECT fingerprint, attempts, charge_id FROM idempotency_keys WHERE key = ?" +
+                         std::string(db_.for_update()));
     s.bind(1, key);
     if (s.step()) {
       stored_charge = s.optional_text(2);
@@ -122,7 +124,7 @@ LedgerOutcome ChargeLedger::charge_once(const std::string& key, const ChargeRequ
   if (out.use == KeyUse::kMismatch) return out;
   if (out.use == KeyUse::kReplay) {
     out.charge = find_locked(*stored_charge);
-    if (!out.charge) throw storage::DbError("charge " + *stored_charge + " of key is missing", SQLITE_CORRUPT);
+    if (!out.charge) throw storage::DbError("charge " + *stored_charge + " of key is missing", storage::DbError::Kind::kCorrupt);
     return out;
   }
 
@@ -166,7 +168,7 @@ LedgerOutcome ChargeLedger::charge_once(const std::string& key, const ChargeRequ
 
   if (charge_id) {
     out.charge = find_locked(*charge_id);
-    if (!out.charge) throw storage::DbError("charge " + *charge_id + " vanished", SQLITE_CORRUPT);
+    if (!out.charge) throw storage::DbError("charge " + *charge_id + " vanished", storage::DbError::Kind::kCorrupt);
   }
   tx.commit();
   return out;

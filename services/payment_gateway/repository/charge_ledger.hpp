@@ -8,7 +8,7 @@
 
 #include "libs/common/money.hpp"
 #include "libs/common/result.hpp"
-#include "libs/storage/sqlite.hpp"
+#include "libs/storage/database.hpp"
 #include "services/payment_gateway/domain/charge.hpp"
 
 namespace orderflow::payment_gateway {
@@ -50,7 +50,7 @@ struct LedgerOutcome final {
   std::optional<ChargeRecord> charge;  // the stored final answer (new or replayed)
 };
 
-// The gateway's ledger in SQLite: idempotency keys (with their attempt counts), charges
+// The gateway's ledger (SQLite, or PostgreSQL schema `payment_gateway`): idempotency keys (with their attempt counts), charges
 // (the final answers) and an attempt log. Every method is blocking and takes the database
 // lock, so callers may use it from any thread (the service calls it on the blocking pool).
 class ChargeLedger final {

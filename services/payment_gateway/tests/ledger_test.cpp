@@ -1,4 +1,4 @@
-// The SQLite ledger on an in-memory database (and a temporary file for persistence): one
+// The ledger on each backend (and a temporary SQLite file for persistence): one
 // charge per idempotency key, replays, attempt counting and the listings.
 #include <gtest/gtest.h>
 
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "libs/common/ids.hpp"
+#include "libs/storage/testing.hpp"
 #include "services/payment_gateway/repository/charge_ledger.hpp"
 
 namespace orderflow::payment_gateway {
@@ -21,18 +22,20 @@ ChargeLedger::Decide real_decisions(const ChargeRequest& r) {
   return [source = r.source](int attempt) { return decide_charge(source, attempt); };
 }
 
-class LedgerTest : public ::testing::Test {
+class LedgerTest : public ::testing::TestWithParam<storage::Backend> {
  protected:
+  void SetUp() override { ORDERFLOW_SKIP_WITHOUT(tmp_); }
   LedgerOutcome charge(const std::string& key, const ChargeRequest& r) {
     return ledger_.charge(key, r, ++clock_ms_, real_decisions(r));
   }
 
-  storage::Database db_{":memory:"};
+  storage::testing::TestDatabase tmp_{GetParam()};
+  storage::Database db_{tmp_.available() ? tmp_.url() : ":memory:", tmp_.schema()};
   ChargeLedger ledger_{db_};
   std::int64_t clock_ms_ = 1'700'000'000'000;
 };
 
-TEST_F(LedgerTest, StoresASuccessAndReplaysIt) {
+TEST_P(LedgerTest, StoresASuccessAndReplaysIt) {
   auto r = request("o-1", "tok_visa");
   auto first = charge("o-1", r);
   EXPECT_EQ(first.use, KeyUse::kFirst);
@@ -51,7 +54,7 @@ TEST_F(LedgerTest, StoresASuccessAndReplaysIt) {
   EXPECT_EQ(ledger_.attempts("o-1", 100).size(), 1u);  // replays are not attempts
 }
 
-TEST_F(LedgerTest, SameKeyWithDifferentParametersIsAMismatchAndChangesNothing) {
+TEST_P(LedgerTest, SameKeyWithDifferentParametersIsAMismatchAndChangesNothing) {
   charge("k", request("o-1", "tok_visa"));
   auto other = charge("k", request("o-1", "tok_visa", 9999));
   EXPECT_EQ(other.use, KeyUse::kMismatch);
@@ -61,7 +64,7 @@ TEST_F(LedgerTest, SameKeyWithDifferentParametersIsAMismatchAndChangesNothing) {
   EXPECT_EQ(list[0].amount.minor(), 2500);
 }
 
-TEST_F(LedgerTest, DeclineIsStoredAsAFailedChargeAndReplayed) {
+TEST_P(LedgerTest, DeclineIsStoredAsAFailedChargeAndReplayed) {
   auto r = request("o-2", "tok_chargeDeclinedInsufficientFunds");
   auto first = charge("o-2", r);
   ASSERT_TRUE(first.charge);
@@ -74,7 +77,7 @@ TEST_F(LedgerTest, DeclineIsStoredAsAFailedChargeAndReplayed) {
   EXPECT_EQ(again.charge->failure_code, "insufficient_funds");
 }
 
-TEST_F(LedgerTest, ProcessingErrorsAreNeverFinal) {
+TEST_P(LedgerTest, ProcessingErrorsAreNeverFinal) {
   auto r = request("o-3", "tok_processingError");
   for (int i = 1; i <= 3; ++i) {
     auto out = charge("o-3", r);
@@ -91,7 +94,7 @@ TEST_F(LedgerTest, ProcessingErrorsAreNeverFinal) {
   EXPECT_EQ(attempts[0].code, "processing_error");
 }
 
-TEST_F(LedgerTest, FlakyCountsAttemptsPerKey) {
+TEST_P(LedgerTest, FlakyCountsAttemptsPerKey) {
   auto r = request("o-4", "tok_flaky");
   EXPECT_EQ(charge("o-4", r).decision.http_status, 503);
   EXPECT_EQ(charge("o-4", r).decision.http_status, 503);
@@ -107,7 +110,7 @@ TEST_F(LedgerTest, FlakyCountsAttemptsPerKey) {
   EXPECT_EQ(charge("o-5", other_key).decision.http_status, 503);
 }
 
-TEST_F(LedgerTest, ListsNewestFirstByOrderOrAll) {
+TEST_P(LedgerTest, ListsNewestFirstByOrderOrAll) {
   charge("a", request("o-a", "tok_visa"));
   charge("b", request("o-b", "tok_chargeDeclined"));
   charge("c", request("o-a", "tok_mastercard"));
@@ -124,7 +127,7 @@ TEST_F(LedgerTest, ListsNewestFirstByOrderOrAll) {
   EXPECT_FALSE(ledger_.find("ch_missing"));
 }
 
-TEST_F(LedgerTest, ConcurrentCallsWithOneKeyMakeOneCharge) {
+TEST_P(LedgerTest, ConcurrentCallsWithOneKeyMakeOneCharge) {
   auto r = request("o-c", "tok_visa");
   std::vector<std::thread> threads;
   std::vector<std::string> ids(16);
@@ -140,7 +143,25 @@ TEST_F(LedgerTest, ConcurrentCallsWithOneKeyMakeOneCharge) {
   EXPECT_EQ(ledger_.charges("o-c", 100).size(), 1u);
 }
 
-TEST_F(LedgerTest, PingAnswers) { EXPECT_TRUE(ledger_.ping().ok()); }
+TEST_P(LedgerTest, PingAnswers) { EXPECT_TRUE(ledger_.ping().ok()); }
+
+TEST_P(LedgerTest, TwoReplicasWithOneKeyMakeOneCharge) {
+  storage::Database other_db(tmp_.url(), tmp_.schema());  // a second gateway process
+  ChargeLedger other(other_db);
+  for (int round = 0; round < 10; ++round) {
+    const std::string key = "o-r" + std::to_string(round);
+    auto r = request(key, "tok_visa");
+    std::string a, b;
+    std::thread ta([&] { a = ledger_.charge(key, r, 1, real_decisions(r)).charge->id; });
+    std::thread tb([&] { b = other.charge(key, r, 1, real_decisions(r)).charge->id; });
+    ta.join();
+    tb.join();
+    EXPECT_EQ(a, b) << key;
+    EXPECT_EQ(ledger_.charges(key, 100).size(), 1u) << key;
+  }
+}
+
+ORDERFLOW_STORAGE_BACKENDS(LedgerTest);
 
 TEST(LedgerFile, SurvivesARestart) {
   auto path = std::filesystem::temp_directory_path() / ("payment-gateway-" + ids::uuid() + ".db");

@@ -1,0 +1,146 @@
+// The SQLite backend: one connection to a database file in WAL mode, synchronous=FULL.
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "libs/storage/database.hpp"
+
+namespace orderflow::storage::detail {
+namespace {
+
+DbError::Kind kind_of(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT: return DbError::Kind::kConstraint;
+    case SQLITE_CANTOPEN: return DbError::Kind::kUnavailable;
+    case SQLITE_CORRUPT: return DbError::Kind::kCorrupt;
+    default: return DbError::Kind::kOther;
+  }
+}
+
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+  throw DbError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)), kind_of(rc));
+}
+
+class SqliteCursor final : public Cursor {
+ public:
+  SqliteCursor(sqlite3* db, std::string_view sql) : db_(db) {
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
+                                nullptr);
+    if (rc != SQLITE_OK) fail(db_, rc, "prepare failed: " + std::string(sql.substr(0, 80)));
+  }
+  ~SqliteCursor() override {
+    if (stmt_) sqlite3_finalize(stmt_);
+  }
+  SqliteCursor(const SqliteCursor&) = delete;
+  SqliteCursor& operator=(const SqliteCursor&) = delete;
+
+  void bind_text(int i, std::string_view v) override {
+    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  void bind_int(int i, std::int64_t v) override { check(sqlite3_bind_int64(stmt_, i, v)); }
+  void bind_null(int i) override { check(sqlite3_bind_null(stmt_, i)); }
+  bool step() override {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(db_, rc, "step");
+  }
+  void reset() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string text(int col) const override {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+  }
+  std::int64_t integer(int col) const override { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(const std::string& path) {
+    if (path != ":memory:") {
+      auto parent = std::filesystem::path(path).parent_path();
+      if (!parent.empty()) std::filesystem::create_directories(parent);
+    }
+    int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = "cannot open database '" + path + "'";
+      if (db_) sqlite3_close(db_);
+      db_ = nullptr;
+      fail(nullptr, rc, msg);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+    exec("PRAGMA foreign_keys=ON");
+  }
+  ~SqliteConnection() override {
+    if (db_) sqlite3_close_v2(db_);
+  }
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  Backend backend() const override { return Backend::kSqlite; }
+
+  void exec(std::string_view sql) override {
+    std::string s(sql);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      throw DbError("sql failed (" + s.substr(0, 60) + "): " + msg, kind_of(rc));
+    }
+  }
+
+  std::unique_ptr<Cursor> prepare(std::string_view sql) override { return std::make_unique<SqliteCursor>(db_, sql); }
+  std::int64_t changes() const override { return sqlite3_changes64(db_); }
+  void begin() override { exec("BEGIN IMMEDIATE"); }
+  void commit() override { exec("COMMIT"); }
+  void rollback() override { exec("ROLLBACK"); }
+
+  // One transaction per migration; the version is read inside it, so two processes
+  // starting on the same file apply each migration once.
+  void migrate(std::span<const std::string_view> migrations) override {
+    for (;;) {
+      begin();
+      try {
+        SqliteCursor version_stmt(db_, "PRAGMA user_version");
+        version_stmt.step();
+        auto version = static_cast<std::size_t>(version_stmt.integer(0));
+        if (version >= migrations.size()) {
+          rollback();
+          return;
+        }
+        exec(migrations[version]);
+        exec("PRAGMA user_version=" + std::to_string(version + 1));
+        commit();
+      } catch (...) {
+        rollback();
+        throw;
+      }
+    }
+  }
+
+  bool try_lead(std::string_view /*role*/) override { return true; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Connection> open_sqlite(const std::string& path) { return std::make_unique<SqliteConnection>(path); }
+
+}  // namespace orderflow::storage::detail

@@ -1,0 +1,171 @@
+#include <gtest/gtest.h>
+
+#include <array>
+#include <thread>
+
+#include "libs/storage/database.hpp"
+#include "libs/storage/testing.hpp"
+
+namespace orderflow::storage {
+namespace {
+
+constexpr std::array<std::string_view, 2> kMigrations{
+    "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, n INTEGER)",
+    "ALTER TABLE t ADD COLUMN note TEXT"};
+
+class DatabaseTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override { ORDERFLOW_SKIP_WITHOUT(db_); }
+  testing::TestDatabase db_{GetParam()};
+};
+
+TEST_P(DatabaseTest, MigratesOnceAndPersists) {
+  {
+    auto db = db_.open();
+    db->migrate(kMigrations);
+    db->prepare("INSERT INTO t(name, note, n) VALUES (?, ?, ?)")
+        .bind_all(std::string_view("a"), std::string_view("n"), std::int64_t{1} << 40)
+        .run();
+  }
+  {
+    auto db = db_.open();
+    db->migrate(kMigrations);  // already applied: must be a no-op
+    auto s = db->prepare("SELECT name, note, n, id FROM t");
+    ASSERT_TRUE(s.step());
+    EXPECT_EQ(s.text(0), "a");
+    EXPECT_EQ(s.text(1), "n");
+    EXPECT_EQ(s.integer(2), std::int64_t{1} << 40) << "integers are 64-bit on both backends";
+    EXPECT_EQ(s.integer(3), 1);
+    EXPECT_FALSE(s.step());
+  }
+}
+
+TEST_P(DatabaseTest, TransactionRollsBackUnlessCommitted) {
+  auto db = db_.open();
+  db->migrate(kMigrations);
+  {
+    Transaction tx(*db);
+    db->prepare("INSERT INTO t(name) VALUES ('x')").run();
+  }
+  {
+    Transaction tx(*db);
+    db->prepare("INSERT INTO t(name) VALUES ('y')").run();
+    tx.commit();
+  }
+  auto count = db->prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.integer(0), 1);
+}
+
+TEST_P(DatabaseTest, PingAnswersOnAnOpenDatabase) { EXPECT_TRUE(db_.open()->ping().ok()); }
+
+TEST_P(DatabaseTest, ConstraintViolationIsReported) {
+  auto db = db_.open();
+  db->migrate(kMigrations);
+  db->prepare("INSERT INTO t(name) VALUES ('x')").run();
+  try {
+    db->prepare("INSERT INTO t(name) VALUES ('x')").run();
+    FAIL() << "expected a constraint error";
+  } catch (const DbError& e) {
+    EXPECT_TRUE(e.is_constraint()) << e.what();
+  }
+}
+
+TEST_P(DatabaseTest, PortableDialect) {
+  auto db = db_.open();
+  db->migrate(kMigrations);
+  auto ins = db->prepare("INSERT INTO t(name, n) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id");
+  ins.bind(1, "a").bind(2, 5);
+  ASSERT_TRUE(ins.step());
+  EXPECT_EQ(ins.integer(0), 1);
+  EXPECT_FALSE(ins.step());
+  EXPECT_EQ(db->changes(), 1);
+  ins.reset();
+  ins.bind(1, "a").bind(2, 6);
+  EXPECT_FALSE(ins.step()) << "a conflicting insert returns nothing";
+  EXPECT_EQ(db->changes(), 0);
+
+  auto sel = db->prepare("SELECT name, n, note FROM t WHERE ?2 = '' OR name = ?1 LIMIT ?3");
+  sel.bind(1, "a").bind(2, "x").bind(3, 10);
+  ASSERT_TRUE(sel.step());
+  EXPECT_EQ(sel.text(0), "a");
+  EXPECT_EQ(sel.integer(1), 5);
+  EXPECT_TRUE(sel.is_null(2));
+  EXPECT_EQ(sel.optional_text(2), std::nullopt);
+
+  db->prepare("UPDATE t SET note = ? WHERE name = ?").bind_null(1).bind(2, "zzz").run();
+  EXPECT_EQ(db->changes(), 0);
+}
+
+TEST_P(DatabaseTest, OnlyOneConnectionLeads) {
+  auto first = db_.open();
+  auto second = db_.open();
+  EXPECT_TRUE(first->try_lead("relay"));
+  EXPECT_TRUE(first->try_lead("relay")) << "leadership is kept";
+  if (GetParam() == Backend::kPostgres) {
+    EXPECT_FALSE(second->try_lead("relay"));
+    EXPECT_TRUE(second->try_lead("other-role"));
+    first.reset();  // the leader goes away: its session ends, the lock with it
+    bool took_over = false;
+    for (int i = 0; i < 100 && !took_over; ++i) {
+      took_over = second->try_lead("relay");
+      if (!took_over) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(took_over);
+  }
+}
+
+TEST_P(DatabaseTest, ReplicasMigrateConcurrentlyOnce) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      try {
+        db_.open()->migrate(kMigrations);
+      } catch (const std::exception&) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto db = db_.open();
+  db->prepare("INSERT INTO t(name, note) VALUES ('a', 'b')").run();
+}
+
+// PostgreSQL only: an SQLite connection is a file handle.
+class PostgresDatabaseTest : public DatabaseTest {};
+
+TEST_P(PostgresDatabaseTest, ReconnectsAfterTheConnectionBroke) {
+  auto db = db_.open();
+  db->migrate(kMigrations);
+  db->prepare("INSERT INTO t(name) VALUES ('kept')").run();
+  ASSERT_TRUE(db->try_lead("relay"));
+  auto pid = db->prepare("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid.step());
+  db_.open()->exec("SELECT pg_terminate_backend(" + pid.text(0) + ", 5000)");
+  try {
+    db->prepare("SELECT COUNT(*) FROM t").step();
+    FAIL() << "the broken connection went unnoticed";
+  } catch (const DbError& e) {
+    EXPECT_EQ(e.kind(), DbError::Kind::kUnavailable) << e.what();
+  }
+  auto count = db->prepare("SELECT COUNT(*) FROM t");  // reconnected, same schema
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.integer(0), 1);
+  EXPECT_TRUE(db->try_lead("relay")) << "the lock went with the old session: taken again";
+  EXPECT_FALSE(db_.open()->try_lead("relay"));
+}
+
+ORDERFLOW_STORAGE_BACKENDS(DatabaseTest);
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresDatabaseTest, ::testing::Values(Backend::kPostgres));
+
+TEST(Sqlite, InMemoryAndUrlForms) {
+  Database db(":memory:");
+  EXPECT_EQ(db.backend(), Backend::kSqlite);
+  EXPECT_EQ(db.for_update(), "");
+  EXPECT_TRUE(db.ping().ok());
+}
+
+}  // namespace
+}  // namespace orderflow::storage
