@@ -167,6 +167,9 @@ def stack(request, smtp, zipkin, tmp_path_factory) -> Stack:
         "ORDERFLOW_RETRY_ROUNDS": "3",
         "ORDERFLOW_RETRY_TOPIC_BACKOFF_MS": "500",
         "ORDERFLOW_RETRY_TOPIC_BACKOFF_MAX_MS": "1000",
+        # payment-service's deadline per charge call; the fault suite's latency scenario
+        # makes the gateway answer later than this (test_zz_faults.py).
+        "ORDERFLOW_GATEWAY_TIMEOUT_MS": "2000",
         "ORDERFLOW_BREAKER_FAILURE_THRESHOLD": "50",
         "ORDERFLOW_BREAKER_OPEN_MS": "1000",
         # A service killed by the crash tests leaves its consumer group member behind until
