@@ -3,6 +3,17 @@
 #include <boost/json/serialize.hpp>
 
 namespace orderflow::http {
+namespace {
+constexpr std::string_view kAbortConnectionHeader = "X-Orderflow-Abort-Connection";
+}  // namespace
+
+Response abort_connection() {
+  Response res{Status::internal_server_error, 11};
+  res.set(kAbortConnectionHeader, "1");
+  return res;
+}
+
+bool is_abort_connection(const Response& res) { return res.count(kAbortConnectionHeader) != 0; }
 
 Response json_response(Status status, const boost::json::value& body) {
   return text_response(status, "application/json", boost::json::serialize(body));

@@ -15,6 +15,11 @@ struct FieldError final {
 };
 
 Response json_response(Status status, const boost::json::value& body);
+
+// Not an answer: the server writes nothing and resets the connection (TCP RST) instead, as
+// a peer that crashed after doing the work would. For fault injection (payment-gateway).
+Response abort_connection();
+bool is_abort_connection(const Response& res);
 Response text_response(Status status, std::string_view content_type, std::string body);
 
 // RFC 9457 problem details (application/problem+json). `type_slug` becomes

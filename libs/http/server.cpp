@@ -151,6 +151,13 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
 
     Request req = parser.release();
     Response res = co_await dispatch(req, remote);
+    if (is_abort_connection(res)) {
+      // SO_LINGER 0: close() sends RST, the client sees "connection reset" with no answer.
+      boost::system::error_code ec;
+      stream.socket().set_option(asio::socket_base::linger(true, 0), ec);
+      stream.socket().close(ec);
+      co_return;
+    }
     bool keep_alive = req.keep_alive() && !stopping_;
     res.keep_alive(keep_alive);
     res.prepare_payload();

@@ -17,6 +17,10 @@ struct DlqFailure final {
   std::string last_failure_time;
 };
 
+// Set on a record re-published from a DLQ by an operator (alerting-service's replay):
+// "<dlq topic>:<partition>:<offset>" of the DLQ record it came from.
+inline constexpr const char* kReplayedFromHeader = "dlq-replayed-from";
+
 // The DLQ topic of a consuming service: "<service>.dlq".
 inline std::string dlq_topic(const std::string& service) { return service + ".dlq"; }
 

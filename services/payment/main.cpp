@@ -8,9 +8,11 @@
 #include "libs/kafka/consumer.hpp"
 #include "libs/kafka/dlq.hpp"
 #include "libs/kafka/producer.hpp"
+#include "libs/kafka/sqlite_parking_store.hpp"
 #include "libs/observability/log.hpp"
 #include "libs/runtime/runtime.hpp"
 #include "services/payment/consumers/order_events.hpp"
+#include "services/payment/domain/replay.hpp"
 #include "services/payment/handlers/payment_handlers.hpp"
 #include "services/payment/probe.hpp"
 #include "services/payment/repository/payment_repository.hpp"
@@ -83,10 +85,21 @@ int main(int argc, char** argv) {
     payment::OrderEventsConsumer handler(repo, producer, probe, gateway_call, breaker, policy, group, sleeper);
     payment::OrderEventsConsumer retry_handler(repo, producer, probe, gateway_call, breaker, policy, group + "-retry",
                                                sleeper);
+    // Per-key order through retries and the DLQ: while an order's record waits in the retry
+    // topic or the DLQ, later order-events records of it wait in the parking store.
+    kafka::SqliteParkingStore parking_store(settings.str("parking-db-path", rt.data_dir() + "/payment-service-parking.db"));
+    kafka::KeyParking parking(parking_store, [&](const kafka::Record& r) { handler.handle(r); });
+    handler.use_parking(parking);
+    retry_handler.use_parking(parking);
+    // A crash between a decision and the release of the records behind it: release now.
+    parking.resolve_settled([&](const std::string& order_id) {
+      auto row = repo.find(order_id);
+      return row && !payment::replay_is_new_attempt(row->status, row->reason);
+    });
     kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, "payment-service", &rt.metrics());
     kafka::Consumer retry_consumer(kafka_config, group + "-retry", {events::kPaymentRetry}, "payment-service-retry",
                                   &rt.metrics());
-    kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { handler.handle(r); }, "order-events",
+    kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { parking.handle(r); }, "order-events",
                              &rt.tracer());
     kafka::ConsumerLoop retry_loop(retry_consumer, [&](const kafka::Record& r) { retry_handler.handle(r); },
                                    "payment-retry", &rt.tracer());

@@ -39,6 +39,8 @@ Every flag also reads ORDERFLOW_<NAME> (e.g. --error-rate -> ORDERFLOW_ERROR_RAT
   --latency-ms N           latency added to every charge call (0)
   --latency-jitter-ms N    plus a uniform random 0..N ms (0)
   --outage                 answer every charge call 503 (false)
+  --reset-after-commit-rate F  fraction 0..1 of charge calls processed (ledger committed)
+                           and then answered with a connection reset instead (0)
   --drain-ms N             on SIGTERM, wait up to N ms for charge calls in flight (5000)
   --log-level L            debug | info | warn | error (info)
 Run-time fault injection: GET/POST/DELETE /admin/faults.
@@ -59,6 +61,13 @@ Config load_config(const Settings& s) {
                       rate_text + "'");
   }
   c.faults.error_rate = *rate;
+  auto reset_text = s.str("reset-after-commit-rate", "0");
+  auto reset = parse_fraction(reset_text);
+  if (!reset) {
+    throw ConfigError("--reset-after-commit-rate / ORDERFLOW_RESET_AFTER_COMMIT_RATE must be a fraction between 0 and 1, "
+                      "got '" + reset_text + "'");
+  }
+  c.faults.reset_after_commit_rate = *reset;
   c.faults.latency_ms = s.integer("latency-ms", 0, 0, kMaxInjectedLatencyMs);
   c.faults.latency_jitter_ms = s.integer("latency-jitter-ms", 0, 0, kMaxInjectedLatencyMs);
   c.faults.outage = s.boolean("outage", false);
@@ -104,13 +113,15 @@ int run(int argc, char** argv) {
   });
 
   const auto& f = config.faults;
-  const bool faulty = f.outage || f.error_rate > 0 || f.latency_ms > 0 || f.latency_jitter_ms > 0;
+  const bool faulty = f.outage || f.error_rate > 0 || f.latency_ms > 0 || f.latency_jitter_ms > 0 ||
+                      f.reset_after_commit_rate > 0;
   log::write(faulty ? log::Level::kWarn : log::Level::kInfo, "payment gateway configured",
              {{"slowMs", std::to_string(config.slow_delay.count())},
               {"errorRate", codec::format_fraction(f.error_rate)},
               {"latencyMs", std::to_string(f.latency_ms)},
               {"latencyJitterMs", std::to_string(f.latency_jitter_ms)},
-              {"outage", f.outage ? "true" : "false"}});
+              {"outage", f.outage ? "true" : "false"},
+              {"resetAfterCommitRate", codec::format_fraction(f.reset_after_commit_rate)}});
 
   const int code = rt.run();
   // No ledger call may outlive the database: wait for the blocking pool before `db` goes.

@@ -10,7 +10,7 @@ constexpr std::array<const char*, 3> kOutcomes{"succeeded", "declined", "error"}
 constexpr std::array<const char*, 5> kAnswers{"succeeded", "declined", "error", "replayed", "rejected"};
 constexpr std::array<const char*, 4> kRejections{"missing_idempotency_key", "malformed_body", "invalid_body",
                                                  "idempotency_mismatch"};
-constexpr std::array<const char*, 3> kFaults{"outage", "error", "latency"};
+constexpr std::array<const char*, 4> kFaults{"outage", "error", "latency", "reset"};
 constexpr std::size_t kReplayed = 3;
 constexpr std::size_t kRejected = 4;
 

@@ -18,7 +18,7 @@ namespace orderflow::payment_gateway {
 //   gateway_idempotent_replays_total          stored answers sent again for a known key
 //   gateway_charge_rejections_total{reason}   4xx before processing: missing_idempotency_key,
 //                                             malformed_body, invalid_body, idempotency_mismatch
-//   gateway_faults_injected_total{kind}       outage | error | latency
+//   gateway_faults_injected_total{kind}       outage | error | latency | reset
 //   gateway_charges_in_flight                 charge calls being handled now
 //   gateway_fault_error_rate, gateway_fault_latency_seconds, gateway_fault_outage
 //                                             the current fault configuration
@@ -26,7 +26,7 @@ class Probe final {
  public:
   enum class Outcome { kSucceeded, kDeclined, kError };
   enum class Rejection { kMissingIdempotencyKey, kMalformedBody, kInvalidBody, kIdempotencyMismatch };
-  enum class Fault { kOutage, kError, kLatency };
+  enum class Fault { kOutage, kError, kLatency, kReset };
 
   Probe(metrics::Registry& registry, const FaultState& faults);
   Probe(const Probe&) = delete;
@@ -62,7 +62,7 @@ class Probe final {
   std::array<metrics::Histogram*, 5> seconds_{};     // by Outcome, then replayed, rejected
   metrics::Counter& replays_;
   std::array<metrics::Counter*, 4> rejections_{};    // by Rejection
-  std::array<metrics::Counter*, 3> faults_{};        // by Fault
+  std::array<metrics::Counter*, 4> faults_{};        // by Fault
   metrics::Gauge& in_flight_;
   std::atomic<int> in_flight_count_{0};
 };

@@ -125,12 +125,9 @@ def _record(msg) -> Record:
                   key.decode("utf-8", "replace") if key is not None else None, msg.value(), headers)
 
 
-def find_record(bootstrap: str, topic: str, key: str, timeout: float,
-                predicate: Callable[[Record], bool] = lambda r: True) -> Record:
-    """The first record of `topic` with this key that satisfies `predicate`, reading every
-    partition from the beginning (each test's keys are fresh order ids, so old records in
-    a long-lived development broker never match). Waits for the topic to exist."""
-    consumer = Consumer({
+def _reader(bootstrap: str) -> Consumer:
+    """A consumer in a group of its own that commits nothing and creates no topic."""
+    return Consumer({
         "bootstrap.servers": bootstrap,
         "group.id": f"orderflow-e2e-reader-{uuid.uuid4()}",
         "enable.auto.commit": False,
@@ -138,6 +135,14 @@ def find_record(bootstrap: str, topic: str, key: str, timeout: float,
         "auto.offset.reset": "earliest",
         "allow.auto.create.topics": False,
     })
+
+
+def find_record(bootstrap: str, topic: str, key: str, timeout: float,
+                predicate: Callable[[Record], bool] = lambda r: True) -> Record:
+    """The first record of `topic` with this key that satisfies `predicate`, reading every
+    partition from the beginning (each test's keys are fresh order ids, so old records in
+    a long-lived development broker never match). Waits for the topic to exist."""
+    consumer = _reader(bootstrap)
     deadline = time.monotonic() + timeout
     try:
         def partitions():
@@ -167,41 +172,61 @@ def find_record(bootstrap: str, topic: str, key: str, timeout: float,
         consumer.close()
 
 
-def read_to_end(bootstrap: str, topic: str, want: Callable[[Record], bool] = lambda r: True,
-                timeout: float = 60) -> list[Record]:
-    """Every record of `topic` that `want` keeps, reading each partition from its beginning
-    to its high watermark of now (no consumer group offsets are committed)."""
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap,
-        "group.id": f"orderflow-e2e-reader-{uuid.uuid4()}",
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "enable.partition.eof": True,
-        "auto.offset.reset": "earliest",
-    })
+def read_topic(bootstrap: str, topic: str, since_ms: int | None = None,
+               timeout: float = 60) -> list[Record]:
+    """Every record of `topic` from `since_ms` (record timestamp, epoch ms; None: from the
+    beginning) up to each partition's high watermark of now, without committing offsets.
+    A topic that does not exist reads as empty."""
+    consumer = _reader(bootstrap)
     try:
-        parts = sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
-        ends = {}
+        md = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if md is None or md.error is not None or not md.partitions:
+            return []
+        parts = sorted(md.partitions)
+        if since_ms is None:
+            starts = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[0] for p in parts}
+        else:
+            found = consumer.offsets_for_times([TopicPartition(topic, p, since_ms) for p in parts], timeout=10)
+            starts = {tp.partition: tp.offset for tp in found}
+        ends: dict[int, int] = {}
         for p in parts:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            if high > low:
-                ends[p] = (low, high)
-        consumer.assign([TopicPartition(topic, p, low) for p, (low, _) in ends.items()])
-        found: list[Record] = []
+            high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            if starts[p] >= 0 and high > starts[p]:  # -1: no record at or after since_ms
+                ends[p] = high
+        if not ends:
+            return []
+        consumer.assign([TopicPartition(topic, p, starts[p]) for p in ends])
+        records: list[Record] = []
         pending = set(ends)
 
         def drained():
             msg = consumer.poll(0.5)
             if msg is not None and not msg.error():
-                rec = _record(msg)
-                if want(rec):
-                    found.append(rec)
-                if msg.offset() + 1 >= ends[msg.partition()][1]:
+                if msg.offset() < ends[msg.partition()]:
+                    records.append(_record(msg))
+                if msg.offset() + 1 >= ends[msg.partition()]:
                     pending.discard(msg.partition())
             return not pending
-        if pending:
-            wait_until(drained, timeout, f"reading {topic} to its end", interval=0)
-        return found
+
+        wait_until(drained, timeout, f"reading {topic} to its end", interval=0)
+        return records
+    finally:
+        consumer.close()
+
+
+def read_to_end(bootstrap: str, topic: str, want: Callable[[Record], bool] = lambda r: True,
+                timeout: float = 60) -> list[Record]:
+    """Every record of `topic` that `want` keeps, from the beginning to the end of now."""
+    return [r for r in read_topic(bootstrap, topic, timeout=timeout) if want(r)]
+
+
+def committed_offset(bootstrap: str, group: str, topic: str, partition: int) -> int:
+    """The group's committed offset (read without joining the group)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                         "enable.auto.commit": False})
+    try:
+        [tp] = consumer.committed([TopicPartition(topic, partition)], timeout=10)
+        return tp.offset
     finally:
         consumer.close()
 
@@ -242,6 +267,15 @@ def charges(gateway_url: str, order_id: str) -> list[dict[str, Any]]:
         body = body.get("data", body.get("charges"))
     assert isinstance(body, list), f"unexpected ledger shape: {r.text}"
     return body
+
+
+def gateway_attempts(gateway_url: str, order_id: str) -> list[dict[str, Any]]:
+    """Every charge call the gateway processed for one order (GET /v1/attempts)."""
+    r = requests.get(f"{gateway_url}/v1/attempts", params={"orderId": order_id},
+                     timeout=HTTP_TIMEOUT)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return body["data"] if isinstance(body, dict) else body
 
 
 def assert_problem(resp: requests.Response, status: int) -> dict[str, Any]:

@@ -3,17 +3,18 @@ replays to the original topic with `dlq-replayed-from`, the replay audit, the ad
 and 404s for unknown topics and positions.
 
 The record replayed is the tok_processingError order's, placed at session start by the
-`gateway_error_order` fixture. payment-service has already decided that order, so the
-replayed OrderCreated (same ce_id) changes nothing: the test asserts on the topic, the
-audit and the gateway ledger, not on a second payment."""
+`gateway_error_order` fixture. It failed with payment-gateway-unavailable, so
+payment-service takes the replayed OrderCreated as a new attempt (SPEC §5): the gateway is
+asked again, the token fails again, and the order stays FAILED with no charge. The full
+recovery (outage, replay, every order CONFIRMED once) is in test_zz_faults.py."""
 
 from __future__ import annotations
 
 import requests
-from confluent_kafka import Consumer, TopicPartition
 
 from conftest import ADMIN_TOKEN, ADMIN_TOKEN_NAME
-from support import HTTP_TIMEOUT, Record, assert_problem, charges, read_to_end, wait_until
+from support import (HTTP_TIMEOUT, Record, assert_problem, charges, committed_offset,
+                     gateway_attempts, read_topic, wait_until)
 
 DLQ = "payment-service.dlq"
 # Gateway errors are retried for about a minute before the record reaches the DLQ.
@@ -59,19 +60,8 @@ def dlq_partitions(stack) -> list[dict]:
 
 
 def records_with_key(bootstrap: str, topic: str, key: str) -> list[Record]:
-    """Every record of `topic` with this key, up to the high watermark of now."""
-    return read_to_end(bootstrap, topic, lambda r: r.key == key, FOLLOW_S)
-
-
-def committed_offset(bootstrap: str, group: str, topic: str, partition: int) -> int:
-    """The group's committed offset (read without joining the group)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                         "enable.auto.commit": False})
-    try:
-        [tp] = consumer.committed([TopicPartition(topic, partition)], timeout=10)
-        return tp.offset
-    finally:
-        consumer.close()
+    """Every record of `topic` with this key, up to each partition's high watermark of now."""
+    return [r for r in read_topic(bootstrap, topic) if r.key == key]
 
 
 # --------------------------------------------------------------------------- admin token
@@ -164,6 +154,7 @@ def test_browse_dry_run_and_replay_of_a_dead_lettered_order(stack, gateway_error
     assert {p["partition"] for p in listing["partitions"]} >= {position["partition"]}
 
     charges_before = charges(stack.gateway, order_id)
+    attempts_before = gateway_attempts(stack.gateway, order_id)
     assert not [c for c in charges_before if c.get("status") == "succeeded"], charges_before
 
     # A dry run says what it would do and publishes nothing.
@@ -211,10 +202,13 @@ def test_browse_dry_run_and_replay_of_a_dead_lettered_order(stack, gateway_error
     assert len([x for x in records_with_key(stack.kafka, original_topic, order_id)
                 if x.headers.get("dlq-replayed-from") == replayed_from]) == 1
 
-    # payment-service reads the copy and, having decided this order already, charges nothing.
+    # payment-service reads the copy as a new attempt (the order failed with the gateway
+    # unreachable): the gateway is called again, the token fails again, nothing is charged.
     group = "payment-service"  # its consumer group on order-events (the stack's default)
     wait_until(lambda: committed_offset(stack.kafka, group, original_topic, copy.partition)
                > copy.offset, FOLLOW_S, f"{group} to consume the replayed record")
+    wait_until(lambda: len(gateway_attempts(stack.gateway, order_id)) > len(attempts_before), FOLLOW_S,
+               "a new gateway attempt for the replayed order")
     charges_after = charges(stack.gateway, order_id)
     assert not [c for c in charges_after if c.get("status") == "succeeded"], charges_after
     assert len(charges_after) == len(charges_before), (charges_before, charges_after)

@@ -6,7 +6,9 @@ group each. Under load through both order replicas:
   every OrderCreated is published exactly once (no ce_id twice on order-events: only the
   outbox relay's leader publishes), and so is every order's outcome event;
   one Idempotency-Key sent to both replicas at once creates one order;
-  when the replica relaying the outbox dies (SIGKILL), the other takes the relay over.
+  when the replica relaying the outbox dies (SIGKILL), the other takes the relay over;
+  when one replica of each of order-, payment- and notification-service dies mid-load, the
+  consumer groups rebalance and the survivors finish every order (one charge, one email).
 Runs only when the stack is on PostgreSQL (scripts/test.sh runs it so)."""
 
 from __future__ import annotations
@@ -190,3 +192,69 @@ def test_the_outbox_relay_moves_to_the_other_replica_when_its_leader_dies(stack,
     finally:
         if leader == stack_pid:
             stack.restart("order-service")
+
+
+def test_killing_one_replica_of_each_service_mid_load_rebalances_and_finishes_the_work(stack, smtp, replicas):
+    """Two replicas of order-, payment- and notification-service; while orders flow, one of
+    each is killed with SIGKILL. The survivors' consumer groups take over the partitions
+    (after the 6 s session timeout) and finish everything: every order final as its token
+    says, one charge per confirmed order, one email (one Message-ID) per order."""
+    notification_2 = Replica(stack, "notification-service", "notification-service-2")
+    notification_2.wait_healthy()
+    survivor = replicas[0].url  # order-service-2 stays; the stack's order-service is killed
+    accepted: dict[str, tuple[str, str]] = {}
+    lock = threading.Lock()
+    killed = threading.Event()
+
+    def place(i: int) -> None:
+        token = "tok_visa" if i % 5 else "tok_chargeDeclined"
+        body = new_order(token)
+        key = f"pg-kill-{uuid.uuid4()}"
+        for _ in range(100):
+            url = survivor if killed.is_set() or i % 2 else stack.order
+            try:
+                r = requests.post(f"{url}/place-order", json=body, timeout=HTTP_TIMEOUT,
+                                  headers={"Idempotency-Key": key})
+            except requests.RequestException:
+                continue
+            if r.status_code in (200, 202):
+                with lock:
+                    accepted[r.json()["orderId"]] = (token, body["customerEmail"])
+                return
+        raise AssertionError(f"order {i} was never accepted")
+
+    try:
+        with ThreadPoolExecutor(WORKERS) as pool:
+            futures = [pool.submit(place, i) for i in range(ORDERS)]
+            wait_until(lambda: len(accepted) >= ORDERS // 3, 60, "a third of the orders accepted")
+            for service in ("order-service", "payment-service", "notification-service"):
+                os.kill(stack.pid(service), signal.SIGKILL)
+            killed.set()
+            for f in futures:
+                f.result()
+
+        def order(order_id: str) -> dict:
+            return requests.get(f"{survivor}/api/v1/orders/{order_id}", timeout=HTTP_TIMEOUT).json()
+
+        wait_until(lambda: all(order(o)["status"] in ("CONFIRMED", "FAILED") for o in accepted) or None,
+                   SETTLE_S, f"{len(accepted)} orders final after the kills")
+        confirmed = 0
+        for order_id, (token, _) in accepted.items():
+            ok = [c for c in charges(stack.gateway, order_id) if c.get("status") == "succeeded"]
+            expected = "CONFIRMED" if token == "tok_visa" else "FAILED"
+            assert order(order_id)["status"] == expected, order_id
+            assert len(ok) == (1 if expected == "CONFIRMED" else 0), f"{order_id}: {len(ok)} charges"
+            confirmed += expected == "CONFIRMED"
+
+        def one_email_each():
+            return all(smtp.to(email) for _, email in accepted.values()) or None
+
+        wait_until(one_email_each, SETTLE_S, "an email for every order")
+        ids = {email: {str(m.message.get("Message-ID", "")) for m in smtp.to(email)} for _, email in accepted.values()}
+        assert [e for e, s in ids.items() if len(s) != 1] == [], "an order with more than one distinct email"
+        copies = sum(len(smtp.to(email)) for _, email in accepted.values())
+        print(f"\n[replica kills] orders={len(accepted)} confirmed={confirmed} killed=order,payment,notification "
+              f"charges={confirmed} emails={len(accepted)} (raw copies {copies})")
+    finally:
+        notification_2.stop()
+        stack.restart("order-service", "payment-service", "notification-service")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import requests
 
-from support import HTTP_TIMEOUT, charges, find_record, new_order, wait_until
+from support import HTTP_TIMEOUT, charges, find_record, gateway_attempts, new_order, wait_until
 
 SETTLE_S = 60
 
@@ -26,13 +26,6 @@ def final_order(stack, order_id: str) -> dict:
     return wait_until(final, SETTLE_S, f"order {order_id} to be final")
 
 
-def attempts(stack, order_id: str) -> list:
-    r = requests.get(f"{stack.gateway}/v1/attempts", params={"orderId": order_id}, timeout=HTTP_TIMEOUT)
-    assert r.status_code == 200, r.text
-    body = r.json()
-    return body["data"] if isinstance(body, dict) else body
-
-
 def test_flaky_gateway_goes_through_the_retry_topic_and_charges_once(stack):
     order_id = place(stack, "tok_flaky")
     order = final_order(stack, order_id)
@@ -46,7 +39,7 @@ def test_flaky_gateway_goes_through_the_retry_topic_and_charges_once(stack):
 
     succeeded = [c for c in charges(stack.gateway, order_id) if c.get("status") == "succeeded"]
     assert len(succeeded) == 1, charges(stack.gateway, order_id)
-    assert len(attempts(stack, order_id)) == 3, "two failed attempts in round 1, one in round 2"
+    assert len(gateway_attempts(stack.gateway, order_id)) == 3, "two failed attempts in round 1, one in round 2"
     decided = requests.get(f"{stack.urls['payment-service']}/api/v1/payments",
                            params={"orderId": order_id}, timeout=HTTP_TIMEOUT).json()
     assert [p["status"] for p in decided] == ["SUCCEEDED"]
@@ -60,7 +53,7 @@ def test_lost_gateway_answer_is_reconciled_not_charged_again(stack):
     assert order["status"] == "CONFIRMED", order
     succeeded = [c for c in charges(stack.gateway, order_id) if c.get("status") == "succeeded"]
     assert len(succeeded) == 1
-    assert len(attempts(stack, order_id)) == 1, "the lookup found the charge: no second POST"
+    assert len(gateway_attempts(stack.gateway, order_id)) == 1, "the lookup found the charge: no second POST"
 
 
 def test_circuit_breaker_state_is_in_health(stack):

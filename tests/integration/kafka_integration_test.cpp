@@ -17,6 +17,8 @@
 #include "libs/kafka/admin.hpp"
 #include "libs/kafka/consumer.hpp"
 #include "libs/kafka/dlq.hpp"
+#include "libs/kafka/key_parking.hpp"
+#include "libs/kafka/sqlite_parking_store.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/observability/metrics.hpp"
 #include "services/order/outbox/relay.hpp"
@@ -320,6 +322,81 @@ TEST_F(KafkaIntegration, OutboxRelayPublishesExactlyWhatWasCommitted) {
   for (const auto& [id, n] : count) EXPECT_EQ(n, 1) << id << " published " << n << " times";
   EXPECT_EQ(repo.outbox_size(), 0) << "the outbox is emptied once Kafka acknowledged";
   EXPECT_NE(registry.render().find("outbox_published_total " + std::to_string(kOrders)), std::string::npos);
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
+}
+
+// Key parking on a real consumer: while key K is blocked (its record went to a retry or a
+// DLQ), K's later records are parked and the consumer moves on — other keys flow, offsets
+// are committed. The parked records survive a restart and come out in order when K is
+// resolved; afterwards K's records go straight through again.
+TEST_F(KafkaIntegration, LaterRecordsOfABlockedKeyWaitAndComeOutInOrderAfterARestart) {
+  const std::string topic = "it-parking-" + ids::uuid();
+  ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 1, 1}}));
+  const std::string group = "it-parking-" + ids::uuid();
+  auto db = std::filesystem::temp_directory_path() / ("it-parking-" + ids::uuid() + ".db");
+  auto send = [&](const std::string& key, const std::string& value) {
+    ASSERT_TRUE(producer_.send_sync(kafka::Record{topic, key, value, {}}));
+  };
+  std::mutex mu;
+  std::vector<std::string> handled;
+  auto seen = [&] {
+    std::lock_guard lock(mu);
+    return handled;
+  };
+  auto wait_for = [&](const std::function<bool()>& done) {
+    auto until = std::chrono::steady_clock::now() + 60s;
+    while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
+    return done();
+  };
+
+  send("k", "k1-retry");
+  send("k", "k2");
+  send("o", "o1");
+  send("k", "k3");
+  {
+    kafka::SqliteParkingStore store(db.string());
+    kafka::KeyParking* gate_ptr = nullptr;
+    kafka::KeyParking gate(store, [&](const kafka::Record& r) {
+      {
+        std::lock_guard lock(mu);
+        handled.push_back(r.value);
+      }
+      if (r.value.ends_with("-retry")) gate_ptr->block(r.key, "retry");
+    });
+    gate_ptr = &gate;
+    kafka::Consumer consumer(broker(), group, {topic}, "it-parking");
+    kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { gate.handle(r); }, "it-parking");
+    loop.start();
+    auto parked_values = [&] {
+      std::vector<std::string> values;
+      for (const auto& r : store.parked("k")) values.push_back(r.value);
+      return values;
+    };
+    ASSERT_TRUE(wait_for([&] { return parked_values() == std::vector<std::string>{"k2", "k3"} && seen().size() >= 2; }));
+    loop.stop();  // commits the offsets of the parked records: the store holds their only copy
+  }
+  EXPECT_EQ(seen(), (std::vector<std::string>{"k1-retry", "o1"}));
+
+  // After a restart: K is still blocked, its records still parked, in order.
+  kafka::SqliteParkingStore store(db.string());
+  kafka::KeyParking gate(store, [&](const kafka::Record& r) {
+    std::lock_guard lock(mu);
+    handled.push_back(r.value);
+  });
+  EXPECT_TRUE(store.blocked("k"));
+  kafka::Consumer consumer(broker(), group, {topic}, "it-parking");
+  kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { gate.handle(r); }, "it-parking");
+  loop.start();
+  send("k", "k4");  // arrives while K is still blocked: parked behind k2 and k3
+  ASSERT_TRUE(wait_for([&] { return store.parked("k").size() == 3; })) << "k4 parked behind k2 and k3";
+  EXPECT_EQ(store.parked("k").back().value, "k4");
+  gate.resolve("k");  // the blocking record was decided
+  EXPECT_EQ(seen(), (std::vector<std::string>{"k1-retry", "o1", "k2", "k3", "k4"}));
+  EXPECT_FALSE(store.holds("k"));
+  send("k", "k5");
+  ASSERT_TRUE(wait_for([&] { return seen().size() == 6; }));
+  EXPECT_EQ(seen().back(), "k5") << "not held any more: straight to the handler";
+  loop.stop();
   for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
 }
 

@@ -45,10 +45,13 @@ void PaymentEventsConsumer::handle(const kafka::Record& record) {
   });
   switch (outcome.kind) {
     case ApplyOutcome::Kind::kApplied:
+    case ApplyOutcome::Kind::kRecovered:
       on_committed_();
       probe_.order_entered(outcome.order->status);
       probe_.payment_event("applied");
-      log::info("order status changed", {{"orderId", update.order_id}, {"status", outcome.order->status},
+      log::info(outcome.kind == ApplyOutcome::Kind::kRecovered ? "order recovered after a DLQ replay"
+                                                               : "order status changed",
+                {{"orderId", update.order_id}, {"status", outcome.order->status},
                                          {"reason", update.reason}, {"correlationId", ce.correlation_id},
                                          {"traceId", trace.trace_id}});
       break;

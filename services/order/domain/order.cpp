@@ -217,9 +217,12 @@ std::optional<Status> parse_status(std::string_view s) {
   return std::nullopt;
 }
 
-Transition on_payment(Status current, bool payment_succeeded) {
+Transition on_payment(Status current, bool payment_succeeded, std::string_view failure_reason) {
   Status target = payment_succeeded ? Status::kConfirmed : Status::kFailed;
   if (current == Status::kPending) return Transition::kApply;
+  if (current == Status::kFailed && payment_succeeded && failure_reason == kRecoverableFailureReason) {
+    return Transition::kRecover;
+  }
   return current == target ? Transition::kIgnore : Transition::kConflict;
 }
 

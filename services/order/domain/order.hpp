@@ -53,12 +53,20 @@ enum class Status { kPending, kConfirmed, kFailed };
 std::string_view to_string(Status s);
 std::optional<Status> parse_status(std::string_view s);
 
-// What a payment outcome does to an order in `current` status:
+// The one failure that is not for ever: the gateway could not be reached within the retry
+// budget. An operator may replay the payment from the DLQ once it is back (SPEC §5).
+inline constexpr std::string_view kRecoverableFailureReason = "payment-gateway-unavailable";
+
+// What a payment outcome does to an order in `current` status (with `failure_reason` when
+// FAILED):
 //   kApply   - move to the new status (PENDING -> CONFIRMED | FAILED)
+//   kRecover - a success for an order FAILED with kRecoverableFailureReason (a DLQ replay
+//              charged it after the outage): FAILED -> CONFIRMED, recorded as a recovery
 //   kIgnore  - the order already has this outcome (a redelivery): nothing changes
 //   kConflict- the order already has the other final outcome: nothing changes, log loudly
-enum class Transition { kApply, kIgnore, kConflict };
-Transition on_payment(Status current, bool payment_succeeded);
+//              (a success for an order declined is one: a declined order never flips)
+enum class Transition { kApply, kRecover, kIgnore, kConflict };
+Transition on_payment(Status current, bool payment_succeeded, std::string_view failure_reason = {});
 
 // Stable 64-bit FNV-1a hash (hex) of a request body, to tell whether a repeated
 // Idempotency-Key comes with the same request.

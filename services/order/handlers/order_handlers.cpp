@@ -35,6 +35,7 @@ json::object order_json(const OrderRow& o) {
                  {"items", json::parse(o.items_json)}, {"correlationId", o.correlation_id},
                  {"createdAt", o.created_at},     {"updatedAt", o.updated_at}};
   if (!o.failure_reason.empty()) j["failureReason"] = o.failure_reason;
+  if (!o.recovered_at.empty()) j["recoveredAt"] = o.recovered_at;
   if (!o.history.empty()) {
     json::array h;
     for (const auto& e : o.history) {

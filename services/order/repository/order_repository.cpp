@@ -8,7 +8,7 @@
 namespace orderflow::order {
 namespace {
 
-constexpr std::array<std::string_view, 1> kMigrations{R"sql(
+constexpr std::array<std::string_view, 2> kMigrations{R"sql(
 CREATE TABLE orders (
   seq            INTEGER PRIMARY KEY AUTOINCREMENT,
   order_id       TEXT NOT NULL UNIQUE,
@@ -50,11 +50,14 @@ CREATE TABLE processed_events (
   event_id     TEXT PRIMARY KEY,
   processed_at TEXT NOT NULL
 );
+)sql",
+                                                      R"sql(
+ALTER TABLE orders ADD COLUMN recovered_at TEXT;
 )sql"};
 
 constexpr const char* kOrderColumns =
     "seq, order_id, customer_id, customer_email, currency, total_amount, items, payment_token, status, "
-    "failure_reason, correlation_id, created_at, updated_at";
+    "failure_reason, correlation_id, created_at, updated_at, COALESCE(recovered_at, '')";
 
 OrderRow read_order(const storage::Statement& s) {
   OrderRow r;
@@ -71,6 +74,7 @@ OrderRow read_order(const storage::Statement& s) {
   r.correlation_id = s.text(10);
   r.created_at = s.text(11);
   r.updated_at = s.text(12);
+  r.recovered_at = s.text(13);
   return r;
 }
 
@@ -210,24 +214,34 @@ ApplyOutcome OrderRepository::apply_payment_locked(const PaymentUpdate& u,
   if (seen.step()) return {ApplyOutcome::Kind::kDuplicate, std::nullopt};
 
   ApplyOutcome::Kind kind = ApplyOutcome::Kind::kApplied;
-  switch (on_payment(*parse_status(order->status), u.success)) {
-    case Transition::kApply: {
+  const auto transition = on_payment(*parse_status(order->status), u.success, order->failure_reason);
+  switch (transition) {
+    case Transition::kApply:
+    case Transition::kRecover: {
+      const bool recovered = transition == Transition::kRecover;
+      // A recovery keeps why the order had failed in its history entry.
+      const std::optional<std::string> reason =
+          recovered ? std::optional<std::string>("recovered after " + order->failure_reason)
+                    : u.success ? std::optional<std::string>() : std::optional<std::string>(u.reason);
       order->status = std::string(to_string(u.success ? Status::kConfirmed : Status::kFailed));
       order->failure_reason = u.success ? "" : u.reason;
       order->updated_at = u.at;
-      db_.prepare("UPDATE orders SET status = ?, failure_reason = ?, updated_at = ? WHERE order_id = ?")
+      if (recovered) order->recovered_at = u.at;
+      db_.prepare("UPDATE orders SET status = ?, failure_reason = ?, updated_at = ?, recovered_at = ? WHERE order_id = ?")
           .bind(1, order->status)
           .bind(2, u.success ? std::optional<std::string>() : std::optional<std::string>(u.reason))
           .bind(3, u.at)
-          .bind(4, u.order_id)
+          .bind(4, recovered ? std::optional<std::string>(u.at) : std::optional<std::string>())
+          .bind(5, u.order_id)
           .run();
       db_.prepare("INSERT INTO order_status_history(order_id, status, reason, at) VALUES (?, ?, ?, ?)")
           .bind(1, u.order_id)
           .bind(2, order->status)
-          .bind(3, u.success ? std::optional<std::string>() : std::optional<std::string>(u.reason))
+          .bind(3, reason)
           .bind(4, u.at)
           .run();
       insert_outbox(make_event(*order));
+      if (recovered) kind = ApplyOutcome::Kind::kRecovered;
       break;
     }
     case Transition::kIgnore: kind = ApplyOutcome::Kind::kAlreadyFinal; break;
@@ -237,7 +251,8 @@ ApplyOutcome OrderRepository::apply_payment_locked(const PaymentUpdate& u,
       .bind_all(std::string_view(u.event_id), std::string_view(u.at))
       .run();
   tx.commit();
-  return {kind, kind == ApplyOutcome::Kind::kApplied ? std::move(order) : std::nullopt};
+  const bool changed = kind == ApplyOutcome::Kind::kApplied || kind == ApplyOutcome::Kind::kRecovered;
+  return {kind, changed ? std::move(order) : std::nullopt};
 }
 
 std::vector<OutboxEntry> OrderRepository::outbox_batch(int limit) {

@@ -22,6 +22,7 @@ struct OrderRow final {
   std::string order_id, customer_id, customer_email, currency, total_amount, payment_token;
   std::string status, failure_reason, correlation_id, created_at, updated_at;
   std::string items_json;
+  std::string recovered_at;  // set when a DLQ replay turned FAILED (gateway unavailable) into CONFIRMED
   std::vector<HistoryEntry> history;  // filled by get() only
 };
 
@@ -51,8 +52,8 @@ struct PaymentUpdate final {
 };
 
 struct ApplyOutcome final {
-  enum class Kind { kApplied, kDuplicate, kAlreadyFinal, kConflict, kUnknownOrder } kind;
-  std::optional<OrderRow> order;  // kApplied: the order after the change
+  enum class Kind { kApplied, kRecovered, kDuplicate, kAlreadyFinal, kConflict, kUnknownOrder } kind;
+  std::optional<OrderRow> order;  // kApplied, kRecovered: the order after the change
 };
 
 struct OutboxEntry final {

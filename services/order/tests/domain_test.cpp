@@ -121,6 +121,11 @@ TEST(StateMachine, PendingMovesOnceAndFinalStatesStay) {
   EXPECT_EQ(on_payment(Status::kFailed, false), Transition::kIgnore);
   EXPECT_EQ(on_payment(Status::kConfirmed, false), Transition::kConflict);
   EXPECT_EQ(on_payment(Status::kFailed, true), Transition::kConflict);
+  // After a DLQ replay: only a gateway-unavailable failure turns into a confirmation.
+  EXPECT_EQ(on_payment(Status::kFailed, true, "payment-gateway-unavailable"), Transition::kRecover);
+  EXPECT_EQ(on_payment(Status::kFailed, true, "card_declined"), Transition::kConflict);
+  EXPECT_EQ(on_payment(Status::kFailed, false, "payment-gateway-unavailable"), Transition::kIgnore);
+  EXPECT_EQ(on_payment(Status::kConfirmed, true, "payment-gateway-unavailable"), Transition::kIgnore);
 }
 
 TEST(StateMachine, StatusNamesRoundTrip) {

@@ -105,6 +105,39 @@ TEST_P(RepositoryTest, FailureKeepsReasonAndUnknownOrderIsReported) {
             ApplyOutcome::Kind::kUnknownOrder);
 }
 
+TEST_P(RepositoryTest, GatewayUnavailableFailureRecoversOnceDeclineNever) {
+  auto make = [&](const OrderRow& r) { return outcome_event(r); };
+  auto o = new_order();
+  ASSERT_EQ(repo_->create(o).kind, CreateOutcome::Kind::kCreated);
+  PaymentUpdate failed{"pay-1", o.order_id, false, "payment-gateway-unavailable", "t1"};
+  ASSERT_EQ(repo_->apply_payment(failed, make).kind, ApplyOutcome::Kind::kApplied);
+  PaymentUpdate replayed{"pay-2", o.order_id, true, "", "t2"};
+  auto recovered = repo_->apply_payment(replayed, make);
+  ASSERT_EQ(recovered.kind, ApplyOutcome::Kind::kRecovered);
+  EXPECT_EQ(recovered.order->status, "CONFIRMED");
+  EXPECT_EQ(repo_->outbox_size(), 3) << "OrderCreated, OrderFailed, OrderConfirmed";
+  auto row = repo_->get(o.order_id);
+  EXPECT_EQ(row->status, "CONFIRMED");
+  EXPECT_EQ(row->failure_reason, "");
+  EXPECT_EQ(row->recovered_at, "t2");
+  ASSERT_EQ(row->history.size(), 3u);
+  EXPECT_EQ(row->history[1].reason, "payment-gateway-unavailable");
+  EXPECT_EQ(row->history[2].status, "CONFIRMED");
+  EXPECT_EQ(row->history[2].reason, "recovered after payment-gateway-unavailable");
+  PaymentUpdate again{"pay-3", o.order_id, true, "", "t3"};
+  EXPECT_EQ(repo_->apply_payment(again, make).kind, ApplyOutcome::Kind::kAlreadyFinal);
+  EXPECT_EQ(repo_->outbox_size(), 3);
+
+  auto d = new_order();
+  ASSERT_EQ(repo_->create(d).kind, CreateOutcome::Kind::kCreated);
+  PaymentUpdate declined{"pay-4", d.order_id, false, "card_declined", "t1"};
+  ASSERT_EQ(repo_->apply_payment(declined, make).kind, ApplyOutcome::Kind::kApplied);
+  PaymentUpdate late{"pay-5", d.order_id, true, "", "t2"};
+  EXPECT_EQ(repo_->apply_payment(late, make).kind, ApplyOutcome::Kind::kConflict);
+  EXPECT_EQ(repo_->get(d.order_id)->status, "FAILED");
+  EXPECT_EQ(repo_->get(d.order_id)->recovered_at, "");
+}
+
 TEST_P(RepositoryTest, KeysetPaginationWalksNewestFirst) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {

@@ -8,11 +8,19 @@
 #include "libs/events/events.hpp"
 #include "libs/kafka/dlq.hpp"
 #include "libs/observability/log.hpp"
+#include "services/payment/domain/replay.hpp"
 
 namespace orderflow::payment {
 namespace {
 
 const std::string kDlqTopic = kafka::dlq_topic("payment-service");
+
+// Per thread: a consumer's records released from key parking run on whichever consumer
+// thread resolved the key, so one handler may be called from two threads.
+std::mt19937_64& rng() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return generator;
+}
 
 http::Request gateway_request(http::Verb verb, std::string target, const std::string& traceparent,
                               const std::string& correlation_id) {
@@ -89,7 +97,7 @@ ChargeOutcome OrderEventsConsumer::charge(const ChargeRequest& r, int& calls) {
       }
     }
     if (attempt >= policy_.attempts) return last;
-    auto wait = backoff(attempt - 1, policy_.backoff_base, policy_.backoff_cap, rng_);
+    auto wait = backoff(attempt - 1, policy_.backoff_base, policy_.backoff_cap, rng());
     log::info("gateway call failed; retrying", {{"orderId", r.order_id}, {"correlationId", r.correlation_id},
                                                 {"attempt", std::to_string(attempt)}, {"error", last.message}});
     probe_.retry();
@@ -120,12 +128,26 @@ void OrderEventsConsumer::handle(const kafka::Record& record) {
   auto order = events::parse_order_created(decoded->payload);
   if (!order) return dead_letter_only(record, order.error().code, order.error().message);
 
+  // A DLQ replay (and its retry copies) is named by ce_id + where it was replayed from.
+  const auto replayed_from = record.header(kafka::kReplayedFromHeader);
+  const std::string replay = replayed_from ? replay_key(ce.id, *replayed_from) : std::string();
+  bool replay_attempt = false;  // replaces a stored gateway-unavailable failure
   if (auto existing = repo_.find(order->order_id)) {
-    // Decided before (a redelivery, a replay, or a crash before publishing): announce the
-    // same records again if needed, never charge again.
+    // Decided before (a redelivery, a retry copy, or a crash before publishing): announce the
+    // same records again if needed, never charge again. The exception: an operator replayed
+    // the DLQ record of an order that failed because the gateway was unreachable.
+    const bool settled = !replay_is_new_attempt(existing->status, existing->reason);  // not parked in the DLQ
+    replay_attempt = !replay.empty() && !settled && !repo_.replay_seen(replay);
     if (!existing->published) publish(std::move(*existing));
-    log::info("duplicate OrderCreated ignored", {{"orderId", order->order_id}, {"correlationId", ce.correlation_id}});
-    return;
+    if (!replay_attempt) {
+      log::info("duplicate OrderCreated ignored", {{"orderId", order->order_id}, {"correlationId", ce.correlation_id}});
+      // Decided for good (not parked in the DLQ): records of the order waiting behind an
+      // earlier delivery of it can go on (a no-op when none wait).
+      if (parking_ && settled) parking_->resolve(order->order_id);
+      return;
+    }
+    log::info("DLQ replay of a gateway-unavailable order: charging again",
+              {{"orderId", order->order_id}, {"replayedFrom", *replayed_from}, {"correlationId", ce.correlation_id}});
   }
 
   auto retry = read_retry_state(record);
@@ -134,17 +156,25 @@ void OrderEventsConsumer::handle(const kafka::Record& record) {
   ChargeRequest req{order->order_id, order->total_amount, order->currency, order->payment_token,
                     trace.traceparent(), ce.correlation_id};
   int calls = 0;
-  auto outcome = charge(req, calls);
+  ChargeOutcome outcome;
+  if (auto charge_id = replay_attempt ? find_succeeded_charge(req) : std::nullopt) {
+    // A replay asks the gateway first: an earlier try may have charged after all.
+    log::info("replayed order already charged at the gateway", {{"orderId", order->order_id}, {"chargeId", *charge_id}});
+    outcome = ChargeOutcome{ChargeKind::kSucceeded, *charge_id, {}, {}};
+  } else {
+    outcome = charge(req, calls);
+  }
   auto first_failure = retry.first_failure_time.empty() ? now_iso8601() : retry.first_failure_time;
 
   if (outcome.kind == ChargeKind::kTransient && retry.attempt < policy_.retry.rounds) {
     int next = retry.attempt + 1;
-    auto delay = retry_delay(policy_.retry, next, rng_);
+    auto delay = retry_delay(policy_.retry, next, rng());
     auto copy = make_retry_record(record, events::kPaymentRetry, next, now_epoch_ms() + delay.count(), first_failure,
                                   outcome.code + ": " + outcome.message);
     auto s = producer_.send_sync(std::move(copy));
     if (!s) throw std::runtime_error("retry publish failed: " + s.error().message);
     probe_.retry_scheduled();
+    if (parking_) parking_->block(order->order_id, "retry");
     log::warn("charge failed; scheduled a retry", {{"orderId", order->order_id}, {"correlationId", ce.correlation_id},
                                                    {"attempt", std::to_string(next)},
                                                    {"delayMs", std::to_string(delay.count())}, {"error", outcome.message},
@@ -192,7 +222,7 @@ void OrderEventsConsumer::handle(const kafka::Record& record) {
                                          "payment-service", ce.correlation_id, trace);
   row.records.push_back(events::encode(events::kPaymentEvents, order->order_id, ce_out, events::to_json(result)));
 
-  if (!repo_.record(row)) {
+  if (!(replay_attempt ? repo_.record_replay(row, replay) : repo_.record(row))) {
     // Another delivery of the same order decided first (a rebalance mid-charge): theirs stands.
     log::warn("payment already recorded by another consumer", {{"orderId", order->order_id}});
     return;
@@ -200,8 +230,18 @@ void OrderEventsConsumer::handle(const kafka::Record& record) {
   publish(row);
   probe_.payment(row.status == "SUCCEEDED" ? "success" : row.status == "DECLINED" ? "declined" : "failed");
   if (!dlq_reason.empty()) probe_.dead_lettered(kDlqTopic, dlq_reason);
+  if (parking_) {
+    // Parked in the DLQ until an operator replays it: the order's later records wait too.
+    // Any other outcome is final: release what waited behind the order's retries.
+    if (dlq_reason == "gateway-unavailable") {
+      parking_->block(order->order_id, "dlq");
+    } else {
+      parking_->resolve(order->order_id);
+    }
+  }
   log::info("payment decided", {{"orderId", order->order_id}, {"status", row.status}, {"reason", row.reason},
                                 {"round", std::to_string(retry.attempt)}, {"calls", std::to_string(calls)},
+                                {"replayedFrom", replayed_from.value_or("")},
                                 {"correlationId", ce.correlation_id}, {"traceId", trace.trace_id}});
 }
 

@@ -7,6 +7,7 @@
 
 #include "libs/common/result.hpp"
 #include "libs/http/types.hpp"
+#include "libs/kafka/key_parking.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/kafka/record.hpp"
 #include "services/payment/domain/charge.hpp"
@@ -34,6 +35,8 @@ struct ChargePolicy final {
 //     payment-service.dlq and PaymentFailed is published.
 // A timeout or broken connection leaves the charge's fate unknown: the gateway is asked
 // (by order id) before anything else is tried. Undecodable records go to the DLQ at once.
+// Thread-safe: with key parking, records released behind a resolved key run on the
+// consumer thread that resolved it, so one handler may be called from two threads.
 class OrderEventsConsumer final {
  public:
   // Sends one request to the gateway (the composition root binds endpoint and deadline).
@@ -44,6 +47,9 @@ class OrderEventsConsumer final {
   OrderEventsConsumer(PaymentRepository& repo, kafka::Producer& producer, Probe& probe, Gateway gateway,
                       CircuitBreaker& breaker, ChargePolicy policy, std::string group, Sleeper sleeper);
   void handle(const kafka::Record& record);
+  // Per-key ordering: an order whose record goes to the retry topic or the DLQ blocks its
+  // key at `parking` (later records of it wait there); a final decision resolves it.
+  void use_parking(kafka::KeyParking& parking) { parking_ = &parking; }
 
  private:
   struct ChargeRequest {
@@ -64,7 +70,7 @@ class OrderEventsConsumer final {
   ChargePolicy policy_;
   std::string group_;
   Sleeper sleeper_;
-  std::mt19937_64 rng_{std::random_device{}()};
+  kafka::KeyParking* parking_ = nullptr;
 };
 
 }  // namespace orderflow::payment

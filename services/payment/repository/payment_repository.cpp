@@ -3,10 +3,12 @@
 #include <array>
 #include <boost/json.hpp>
 
+#include "services/payment/domain/charge.hpp"
+
 namespace orderflow::payment {
 namespace {
 
-constexpr std::array<std::string_view, 1> kMigrations{R"sql(
+constexpr std::array<std::string_view, 2> kMigrations{R"sql(
 CREATE TABLE payments (
   order_id   TEXT PRIMARY KEY,
   event_id   TEXT NOT NULL,
@@ -19,6 +21,14 @@ CREATE TABLE payments (
   records    TEXT NOT NULL,
   published  INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL
+);
+)sql",
+                                                      R"sql(
+CREATE TABLE replays (
+  replay_key TEXT PRIMARY KEY,
+  order_id   TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  decided_at TEXT NOT NULL
 );
 )sql"};
 
@@ -97,6 +107,32 @@ bool PaymentRepository::record(const PaymentRow& r) {
 void PaymentRepository::mark_published(const std::string& order_id) {
   auto lock = db_.lock();
   db_.prepare("UPDATE payments SET published = 1 WHERE order_id = ?").bind(1, order_id).run();
+}
+
+bool PaymentRepository::replay_seen(const std::string& replay_key) {
+  auto lock = db_.lock();
+  auto s = db_.prepare("SELECT 1 FROM replays WHERE replay_key = ?");
+  s.bind(1, replay_key);
+  return s.step();
+}
+
+bool PaymentRepository::record_replay(const PaymentRow& r, const std::string& replay_key) {
+  auto lock = db_.lock();
+  storage::Transaction tx(db_);
+  db_.prepare("INSERT INTO replays(replay_key, order_id, status, decided_at) VALUES (?, ?, ?, ?) "
+              "ON CONFLICT(replay_key) DO NOTHING")
+      .bind_all(replay_key, r.order_id, r.status, r.created_at)
+      .run();
+  if (db_.changes() != 1) return false;
+  db_.prepare(
+         "UPDATE payments SET event_id = ?, status = ?, charge_id = ?, reason = ?, attempts = ?, records = ?, "
+         "published = 0, created_at = ? WHERE order_id = ? AND status = 'FAILED' AND reason = ?")
+      .bind_all(r.event_id, r.status, r.charge_id, r.reason, static_cast<std::int64_t>(r.attempts),
+                records_to_json(r.records), r.created_at, r.order_id, std::string(kGatewayUnavailableReason))
+      .run();
+  if (db_.changes() != 1) return false;  // the transaction rolls back: the key stays unused
+  tx.commit();
+  return true;
 }
 
 std::vector<PaymentRow> PaymentRepository::list(const std::optional<std::string>& order_id, int limit) {

@@ -37,6 +37,15 @@ class PaymentRepository final {
   // Inserts the decided outcome; false when the order already has one (kept as it is).
   bool record(const PaymentRow& row);
   void mark_published(const std::string& order_id);
+
+  // DLQ replays. `replay_key` names one replayed delivery (see replay_key() in
+  // domain/replay.hpp). replay_seen: whether that delivery decided something already.
+  bool replay_seen(const std::string& replay_key);
+  // A replay decided a new outcome for an order whose stored outcome is `FAILED` with
+  // `payment-gateway-unavailable`: in one transaction, the row takes the new outcome and
+  // records (unpublished) and the replay key is remembered. False, changing nothing, when
+  // the key was used before or the order is no longer in that state.
+  bool record_replay(const PaymentRow& row, const std::string& replay_key);
   std::vector<PaymentRow> list(const std::optional<std::string>& order_id, int limit);
   Status ping();
 

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "services/payment/domain/charge.hpp"
+#include "services/payment/domain/replay.hpp"
 
 namespace orderflow::payment {
 namespace {
@@ -51,6 +52,15 @@ TEST(Backoff, GrowsWithinBoundsAndIsJittered) {
   std::set<std::int64_t> seen;
   for (int i = 0; i < 50; ++i) seen.insert(backoff(3, milliseconds(100), milliseconds(2000), rng).count());
   EXPECT_GT(seen.size(), 10u);
+}
+
+TEST(Replay, OnlyAGatewayUnavailableFailureIsTriedAgain) {
+  EXPECT_TRUE(replay_is_new_attempt("FAILED", "payment-gateway-unavailable"));
+  EXPECT_FALSE(replay_is_new_attempt("FAILED", "payment-rejected"));
+  EXPECT_FALSE(replay_is_new_attempt("DECLINED", "card_declined"));
+  EXPECT_FALSE(replay_is_new_attempt("SUCCEEDED", ""));
+  EXPECT_EQ(replay_key("e-1", "payment-service.dlq:3:12"), "e-1|payment-service.dlq:3:12");
+  EXPECT_NE(replay_key("e-1", "payment-service.dlq:3:12"), replay_key("e-1", "payment-service.dlq:3:13"));
 }
 
 }  // namespace

@@ -11,6 +11,9 @@ Violations validate(const FaultConfig& c) {
   if (!std::isfinite(c.error_rate) || c.error_rate < 0.0 || c.error_rate > 1.0) {
     out.push_back({"errorRate", "must be a fraction between 0 and 1 (0.3 = 30 % of charge calls)"});
   }
+  if (!std::isfinite(c.reset_after_commit_rate) || c.reset_after_commit_rate < 0.0 || c.reset_after_commit_rate > 1.0) {
+    out.push_back({"resetAfterCommitRate", "must be a fraction between 0 and 1 (0.3 = 30 % of charge calls)"});
+  }
   const auto range = "must be between 0 and " + std::to_string(kMaxInjectedLatencyMs) + " milliseconds";
   if (c.latency_ms < 0 || c.latency_ms > kMaxInjectedLatencyMs) out.push_back({"latencyMs", range});
   if (c.latency_jitter_ms < 0 || c.latency_jitter_ms > kMaxInjectedLatencyMs) {
@@ -24,6 +27,7 @@ FaultConfig apply(FaultConfig base, const FaultPatch& patch) {
   if (patch.latency_ms) base.latency_ms = *patch.latency_ms;
   if (patch.latency_jitter_ms) base.latency_jitter_ms = *patch.latency_jitter_ms;
   if (patch.outage) base.outage = *patch.outage;
+  if (patch.reset_after_commit_rate) base.reset_after_commit_rate = *patch.reset_after_commit_rate;
   return base;
 }
 
@@ -35,7 +39,7 @@ std::optional<double> parse_fraction(std::string_view text) {
   return v;
 }
 
-FaultPlan plan_faults(const FaultConfig& c, double error_roll, double jitter_roll) {
+FaultPlan plan_faults(const FaultConfig& c, double error_roll, double jitter_roll, double reset_roll) {
   FaultPlan plan;
   std::int64_t jitter = 0;
   if (c.latency_jitter_ms > 0) {
@@ -49,6 +53,7 @@ FaultPlan plan_faults(const FaultConfig& c, double error_roll, double jitter_rol
   } else if (error_roll < c.error_rate) {
     plan.action = FaultPlan::Action::kError;
   }
+  plan.reset_after_commit = plan.action == FaultPlan::Action::kNone && reset_roll < c.reset_after_commit_rate;
   return plan;
 }
 

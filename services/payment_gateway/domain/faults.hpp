@@ -18,6 +18,9 @@ struct FaultConfig final {
   std::int64_t latency_ms = 0;        // added to every charge call
   std::int64_t latency_jitter_ms = 0; // plus a uniform random 0..jitter
   bool outage = false;                // every charge call answered 503
+  // Fraction of charge calls that are processed (the outcome committed to the ledger) and
+  // then get no answer: the connection is reset, as when a gateway's reply is lost.
+  double reset_after_commit_rate = 0.0;
 
   friend bool operator==(const FaultConfig&, const FaultConfig&) = default;
 };
@@ -28,6 +31,7 @@ struct FaultPatch final {
   std::optional<std::int64_t> latency_ms;
   std::optional<std::int64_t> latency_jitter_ms;
   std::optional<bool> outage;
+  std::optional<double> reset_after_commit_rate;
 };
 
 // Empty when valid. Field names are the JSON ones (errorRate, latencyMs, ...).
@@ -42,11 +46,12 @@ struct FaultPlan final {
   enum class Action { kNone, kOutage, kError };
   std::chrono::milliseconds delay{0};
   Action action = Action::kNone;
+  bool reset_after_commit = false;  // process the charge, then reset the connection
 };
 
-// Pure: `error_roll` and `jitter_roll` are uniform random numbers in [0, 1) supplied by the
-// caller, so tests can pin them.
-FaultPlan plan_faults(const FaultConfig& config, double error_roll, double jitter_roll);
+// Pure: the rolls are uniform random numbers in [0, 1) supplied by the caller, so tests can
+// pin them.
+FaultPlan plan_faults(const FaultConfig& config, double error_roll, double jitter_roll, double reset_roll = 1.0);
 
 // The current fault configuration, shared between the admin endpoint and every charge call.
 class FaultState final {

@@ -77,6 +77,15 @@ Response list_response(std::string_view url, json::array data, bool has_more) {
 
 }  // namespace
 
+Response ChargeHandlers::reset_connection(const std::string& order_id, const std::string& key,
+                                          const std::string& correlation_id) {
+  probe_.fault_injected(Probe::Fault::kReset);
+  log::warn("charge processed; connection reset by injected fault",
+            {{"fault", "reset-after-commit"}, {"orderId", order_id}, {"idempotencyKey", key},
+             {"correlationId", correlation_id}});
+  return http::abort_connection();
+}
+
 ChargeHandlers::ChargeHandlers(ChargeLedger& ledger, asio::thread_pool& pool, const FaultState& faults,
                                Probe& probe, Options options)
     : ledger_(ledger), pool_(pool), faults_(faults), probe_(probe), options_(options) {}
@@ -96,7 +105,7 @@ asio::awaitable<Response> ChargeHandlers::create(http::RequestContext& ctx) {
   const std::string key(ctx.request[kIdempotencyHeader]);
 
   // 1. Injected faults come first: a gateway in an outage does not read the request.
-  auto plan = plan_faults(faults_.snapshot(), uniform_roll(), uniform_roll());
+  auto plan = plan_faults(faults_.snapshot(), uniform_roll(), uniform_roll(), uniform_roll());
   if (plan.delay.count() > 0) {
     probe_.fault_injected(Probe::Fault::kLatency);
     co_await sleep_for(plan.delay);
@@ -192,6 +201,7 @@ asio::awaitable<Response> ChargeHandlers::create(http::RequestContext& ctx) {
                                     {"idempotencyKey", key},
                                     {"correlationId", correlation_id},
                                     {"traceId", trace_id}});
+      if (plan.reset_after_commit) co_return reset_connection(request.order_id, key, correlation_id);
       auto res = codec::final_answer(charge);
       res.set("Idempotent-Replayed", "true");
       co_return res;
@@ -231,6 +241,7 @@ asio::awaitable<Response> ChargeHandlers::create(http::RequestContext& ctx) {
                                                                  {"idempotencyKey", key},
                                                                  {"correlationId", correlation_id},
                                                                  {"traceId", trace_id}});
+  if (plan.reset_after_commit) co_return reset_connection(request.order_id, key, correlation_id);
   co_return codec::final_answer(charge);
 }
 

@@ -31,6 +31,9 @@ class ChargeHandlers final {
   http::asio::awaitable<http::Response> list_attempts(http::RequestContext& ctx);
 
  private:
+  // Injected fault: the charge is committed, the answer replaced by a connection reset.
+  http::Response reset_connection(const std::string& order_id, const std::string& key,
+                                  const std::string& correlation_id);
   ChargeLedger& ledger_;
   boost::asio::thread_pool& pool_;
   const FaultState& faults_;

@@ -67,11 +67,13 @@ DecodedFaults decode_faults(std::string_view body) {
   auto o = parse_object(body, out.malformed);
   if (!o) return out;
   for (const auto& [key, value] : *o) {
-    if (key == "errorRate") {
-      if (value.is_number()) {
+    if (key == "errorRate" || key == "resetAfterCommitRate") {
+      if (!value.is_number()) {
+        out.violations.push_back({std::string(key), "must be a number between 0 and 1"});
+      } else if (key == "errorRate") {
         out.patch.error_rate = value.to_number<double>();
       } else {
-        out.violations.push_back({"errorRate", "must be a number between 0 and 1"});
+        out.patch.reset_after_commit_rate = value.to_number<double>();
       }
     } else if (key == "latencyMs" || key == "latencyJitterMs") {
       auto n = as_int64(value);
@@ -90,7 +92,7 @@ DecodedFaults decode_faults(std::string_view body) {
       }
     } else {
       out.violations.push_back({std::string(key),
-                                "unknown member (known: errorRate, latencyMs, latencyJitterMs, outage)"});
+                                "unknown member (known: errorRate, latencyMs, latencyJitterMs, outage, resetAfterCommitRate)"});
     }
   }
   return out;
@@ -144,7 +146,8 @@ std::string format_fraction(double v) {
 std::string faults_body(const FaultConfig& c) {
   return "{\"errorRate\":" + format_fraction(c.error_rate) + ",\"latencyMs\":" + std::to_string(c.latency_ms) +
          ",\"latencyJitterMs\":" + std::to_string(c.latency_jitter_ms) +
-         ",\"outage\":" + (c.outage ? "true" : "false") + "}";
+         ",\"outage\":" + (c.outage ? "true" : "false") +
+         ",\"resetAfterCommitRate\":" + format_fraction(c.reset_after_commit_rate) + "}";
 }
 
 http::Response faults_response(const FaultConfig& c) {

@@ -237,6 +237,18 @@ TEST(Faults, OutageWinsOverErrorRate) {
   EXPECT_EQ(plan_faults(c, 0.0, 0).action, FaultPlan::Action::kOutage);
 }
 
+TEST(Faults, ResetAfterCommitIsAFractionOfProcessedCalls) {
+  FaultConfig c;
+  c.reset_after_commit_rate = 0.3;
+  EXPECT_TRUE(plan_faults(c, 1, 0, 0.29).reset_after_commit);
+  EXPECT_FALSE(plan_faults(c, 1, 0, 0.30).reset_after_commit);
+  EXPECT_FALSE(plan_faults(c, 1, 0).reset_after_commit) << "no roll given: never";
+  c.error_rate = 1.0;
+  EXPECT_FALSE(plan_faults(c, 0, 0, 0).reset_after_commit) << "a call failed up front is not processed";
+  c.reset_after_commit_rate = -0.1;
+  EXPECT_EQ(validate(c).front().field, "resetAfterCommitRate");
+}
+
 TEST(Faults, LatencyIsFixedPlusUniformJitter) {
   FaultConfig c;
   c.latency_ms = 100;

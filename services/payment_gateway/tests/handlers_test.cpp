@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
+#include "libs/http/response.hpp"
 #include "services/payment_gateway/handlers/admin.hpp"
 #include "services/payment_gateway/handlers/charges.hpp"
 
@@ -209,6 +210,19 @@ TEST_F(HandlersTest, InjectedOutageAndErrorsComeBeforeProcessing) {
   EXPECT_EQ(charge("o-x", "tok_visa", "o-x").result_int(), 200);
 }
 
+TEST_F(HandlersTest, ResetAfterCommitProcessesTheChargeThenDropsTheAnswer) {
+  ASSERT_EQ(call(Verb::post, "/admin/faults", R"({"resetAfterCommitRate":1})").result_int(), 200);
+  auto r = charge("o-r", "tok_visa", "o-r");
+  EXPECT_TRUE(http::is_abort_connection(r)) << "the server resets the connection instead of answering";
+  ASSERT_EQ(ledger("o-r").size(), 1u) << "the charge was committed";
+  EXPECT_EQ(ledger("o-r")[0].at("status").as_string(), "succeeded");
+  ASSERT_EQ(call(Verb::delete_, "/admin/faults").result_int(), 200);
+  auto again = charge("o-r", "tok_visa", "o-r");
+  EXPECT_EQ(again.result_int(), 200);
+  EXPECT_EQ(again["Idempotent-Replayed"], "true");
+  EXPECT_EQ(ledger("o-r").size(), 1u) << "the retry with the key is not a second charge";
+}
+
 TEST_F(HandlersTest, AdminFaultsValidatesAndAppliesPartialUpdates) {
   auto r = call(Verb::post, "/admin/faults", R"({"errorRate":0.3,"latencyMs":5})");
   ASSERT_EQ(r.result_int(), 200) << r.body();
@@ -218,13 +232,14 @@ TEST_F(HandlersTest, AdminFaultsValidatesAndAppliesPartialUpdates) {
   EXPECT_EQ(now.at("latencyJitterMs").as_int64(), 0);
   EXPECT_FALSE(now.at("outage").as_bool());
 
-  for (auto bad : {R"({"errorRate":2})", R"({"latencyMs":-1})", R"({"outage":"yes"})", R"({"errorrate":0.1})"}) {
+  for (auto bad : {R"({"errorRate":2})", R"({"latencyMs":-1})", R"({"outage":"yes"})", R"({"errorrate":0.1})",
+                   R"({"resetAfterCommitRate":1.5})"}) {
     auto res = call(Verb::post, "/admin/faults", bad);
     EXPECT_EQ(res.result_int(), 422) << bad;
     EXPECT_EQ(content_type(res), "application/problem+json");
   }
   EXPECT_EQ(call(Verb::post, "/admin/faults", "nope").result_int(), 400);
-  EXPECT_EQ(faults_.snapshot(), (FaultConfig{0.3, 5, 0, false}));  // unchanged by the bad ones
+  EXPECT_EQ(faults_.snapshot(), (FaultConfig{0.3, 5, 0, false, 0.0}));  // unchanged by the bad ones
 }
 
 TEST_F(HandlersTest, ListsRecentChargesAndRetrievesOne) {
