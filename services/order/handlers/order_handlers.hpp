@@ -10,8 +10,8 @@
 
 namespace orderflow::order {
 
-// HTTP adapters of SPEC §2: decode, call the domain and the repository (on the blocking
-// pool), map the outcome to a response.
+// HTTP adapters of SPEC §2: decode, call the domain and the repository (reads on the blocking
+// pool, new orders through the repository's group commit), map the outcome to a response.
 struct OrderApiDeps final {
   OrderRepository& repo;
   boost::asio::thread_pool& blocking;

@@ -4,6 +4,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <functional>
+#include <future>
+
+#include "libs/observability/log.hpp"
 
 namespace orderflow::order {
 namespace {
@@ -92,7 +95,98 @@ kafka::Headers headers_from_json(const std::string& s) {
 
 }  // namespace
 
-OrderRepository::OrderRepository(const std::string& path) : db_(path) { db_.migrate(kMigrations); }
+OrderRepository::OrderRepository(const std::string& path, std::size_t max_batch)
+    : db_(path), max_batch_(max_batch == 0 ? 1 : max_batch) {
+  db_.migrate(kMigrations);
+  committer_ = std::thread([this] { commit_loop(); });
+}
+
+OrderRepository::~OrderRepository() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  committer_.join();  // the committer drains the queue first: every caller gets an answer
+}
+
+void OrderRepository::create_async(std::shared_ptr<const NewOrder> order, CreateCallback done) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!stopping_) {
+      queue_.push_back({std::move(order), std::move(done)});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(std::make_exception_ptr(std::runtime_error("the order store is shutting down")), CreateOutcome{});
+}
+
+CreateOutcome OrderRepository::create(const NewOrder& order) {
+  std::promise<CreateOutcome> promise;
+  auto result = promise.get_future();
+  create_async(std::make_shared<const NewOrder>(order), [&promise](std::exception_ptr e, CreateOutcome o) {
+    if (e) promise.set_exception(e);
+    else promise.set_value(std::move(o));
+  });
+  return result.get();
+}
+
+// Group commit: no timer and no artificial wait. While one batch is being written and
+// fsync'ed, new orders queue up; the next batch takes all of them. Under light load a
+// batch is one order (latency = one commit); under heavy load batches grow until the
+// fsync is shared by hundreds of orders.
+void OrderRepository::commit_loop() {
+  std::vector<PendingCreate> batch;
+  std::unique_lock lock(queue_mu_);
+  for (;;) {
+    queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left to answer
+    batch.clear();
+    while (!queue_.empty() && batch.size() < max_batch_) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    lock.unlock();
+    commit_batch(batch);
+    lock.lock();
+  }
+}
+
+void OrderRepository::commit_batch(std::vector<PendingCreate>& batch) {
+  std::vector<CreateOutcome> outcomes(batch.size());
+  std::vector<std::exception_ptr> errors(batch.size());
+  std::exception_ptr batch_error;
+  try {
+    auto lock = db_.lock();
+    storage::Transaction tx(db_);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      db_.exec("SAVEPOINT place_order");
+      try {
+        outcomes[i] = create_locked(*batch[i].order);
+        db_.exec("RELEASE place_order");
+      } catch (...) {
+        errors[i] = std::current_exception();
+        db_.exec("ROLLBACK TO place_order");
+        db_.exec("RELEASE place_order");
+      }
+    }
+    tx.commit();
+    ++batches_committed_;
+  } catch (...) {
+    // BEGIN, a savepoint or the COMMIT itself failed: nothing of this batch is stored.
+    batch_error = std::current_exception();
+    log::error("order batch not committed", {{"orders", std::to_string(batch.size())}});
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto error = batch_error ? batch_error : errors[i];
+    try {
+      batch[i].done(error, error ? CreateOutcome{} : std::move(outcomes[i]));
+    } catch (const std::exception& e) {
+      log::error("order commit callback threw", {{"error", e.what()}});
+    }
+  }
+}
 
 void OrderRepository::insert_outbox(const kafka::Record& r) {
   db_.prepare("INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)")
@@ -101,9 +195,8 @@ void OrderRepository::insert_outbox(const kafka::Record& r) {
       .run();
 }
 
-CreateOutcome OrderRepository::create(const NewOrder& o) {
-  auto lock = db_.lock();
-  storage::Transaction tx(db_);
+// Inside the batch transaction and the order's savepoint; the caller holds the db lock.
+CreateOutcome OrderRepository::create_locked(const NewOrder& o) {
   if (o.idempotency_key) {
     auto s = db_.prepare("SELECT fingerprint, response_body FROM idempotency_keys WHERE key = ?");
     s.bind(1, *o.idempotency_key);
@@ -129,7 +222,6 @@ CreateOutcome OrderRepository::create(const NewOrder& o) {
       .bind_all(std::string_view(o.order_id), std::string_view(o.created_at))
       .run();
   insert_outbox(o.event);
-  tx.commit();
   return {CreateOutcome::Kind::kCreated, {}};
 }
 
