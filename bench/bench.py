@@ -134,7 +134,7 @@ def store_bench(bin_dir: Path, folder: Path, quick: bool) -> dict | None:
     if not exe.exists():
         log("order-store-bench not built (libbenchmark-dev missing): skipped")
         return None
-    args = [str(exe), "--benchmark_format=json", f"--benchmark_min_time={'0.3s' if quick else '2s'}"]
+    args = [str(exe), "--benchmark_format=json", f"--benchmark_min_time={'0.3' if quick else '2'}"]
     if quick:
         args.append("--benchmark_filter=BM_PlaceOrderCommit/(1|64|1024)/")
     env = dict(os.environ, ORDERFLOW_BENCH_DIR=str(folder))

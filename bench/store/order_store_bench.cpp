@@ -2,7 +2,7 @@
 // (WAL, synchronous=FULL) through OrderRepository's group commit, by number of orders in
 // flight. in_flight=1 is one transaction and one fsync per order: the old ceiling.
 //
-//   build/release/bin/order-store-bench [--benchmark_min_time=2s]
+//   build/release/bin/order-store-bench [--benchmark_min_time=2]
 // ORDERFLOW_BENCH_DIR picks the folder of the database (default /var/tmp): put it on the
 // disk you want to measure, not on a tmpfs.
 #include <benchmark/benchmark.h>

@@ -161,14 +161,14 @@ void OrderRepository::commit_batch(std::vector<PendingCreate>& batch) {
     auto lock = db_.lock();
     storage::Transaction tx(db_);
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      db_.exec("SAVEPOINT place_order");
+      cached("SAVEPOINT place_order").run();
       try {
         outcomes[i] = create_locked(*batch[i].order);
-        db_.exec("RELEASE place_order");
+        cached("RELEASE place_order").run();
       } catch (...) {
         errors[i] = std::current_exception();
-        db_.exec("ROLLBACK TO place_order");
-        db_.exec("RELEASE place_order");
+        cached("ROLLBACK TO place_order").run();
+        cached("RELEASE place_order").run();
       }
     }
     tx.commit();
@@ -195,33 +195,46 @@ void OrderRepository::insert_outbox(const kafka::Record& r) {
       .run();
 }
 
+storage::Statement& OrderRepository::cached(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) it = statements_.emplace(sql, db_.prepare(sql)).first;
+  it->second.reset();
+  return it->second;
+}
+
 // Inside the batch transaction and the order's savepoint; the caller holds the db lock.
 CreateOutcome OrderRepository::create_locked(const NewOrder& o) {
   if (o.idempotency_key) {
-    auto s = db_.prepare("SELECT fingerprint, response_body FROM idempotency_keys WHERE key = ?");
+    auto& s = cached("SELECT fingerprint, response_body FROM idempotency_keys WHERE key = ?");
     s.bind(1, *o.idempotency_key);
     if (s.step()) {
-      if (s.text(0) != o.fingerprint) return {CreateOutcome::Kind::kKeyReuse, {}};
-      return {CreateOutcome::Kind::kReplay, s.text(1)};
+      auto fingerprint = s.text(0);
+      auto response = s.text(1);
+      s.reset();
+      if (fingerprint != o.fingerprint) return {CreateOutcome::Kind::kKeyReuse, {}};
+      return {CreateOutcome::Kind::kReplay, std::move(response)};
     }
-    db_.prepare("INSERT INTO idempotency_keys(key, fingerprint, order_id, response_body) VALUES (?, ?, ?, ?)")
+    cached("INSERT INTO idempotency_keys(key, fingerprint, order_id, response_body) VALUES (?, ?, ?, ?)")
         .bind_all(std::string_view(*o.idempotency_key), std::string_view(o.fingerprint),
                   std::string_view(o.order_id), std::string_view(o.response_body))
         .run();
   }
   const auto& c = o.command;
-  db_.prepare(
-         "INSERT INTO orders(order_id, customer_id, customer_email, currency, total_amount, items, payment_token, "
+  cached("INSERT INTO orders(order_id, customer_id, customer_email, currency, total_amount, items, payment_token, "
          "status, correlation_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?)")
       .bind_all(std::string_view(o.order_id), std::string_view(c.customer_id), std::string_view(c.customer_email),
                 std::string_view(c.currency), std::string_view(c.total.str()), std::string_view(o.items_json),
                 std::string_view(c.payment_token), std::string_view(o.correlation_id),
                 std::string_view(o.created_at), std::string_view(o.created_at))
       .run();
-  db_.prepare("INSERT INTO order_status_history(order_id, status, reason, at) VALUES (?, 'PENDING', NULL, ?)")
+  cached("INSERT INTO order_status_history(order_id, status, reason, at) VALUES (?, 'PENDING', NULL, ?)")
       .bind_all(std::string_view(o.order_id), std::string_view(o.created_at))
       .run();
-  insert_outbox(o.event);
+  const auto& r = o.event;
+  cached("INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)")
+      .bind_all(std::string_view(r.topic), std::string_view(r.key), std::string_view(r.value),
+                std::string_view(headers_to_json(r.headers)))
+      .run();
   return {CreateOutcome::Kind::kCreated, {}};
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "libs/kafka/record.hpp"
@@ -121,6 +122,8 @@ class OrderRepository final {
   std::optional<OrderRow> get_locked(const std::string& order_id, bool with_history);
   void insert_outbox(const kafka::Record& r);
   CreateOutcome create_locked(const NewOrder& o);
+  // The group commit's statements, prepared once (preparing costs more than running them).
+  storage::Statement& cached(const char* sql);
 
   struct PendingCreate final {
     std::shared_ptr<const NewOrder> order;
@@ -130,6 +133,7 @@ class OrderRepository final {
   void commit_batch(std::vector<PendingCreate>& batch);
 
   storage::Database db_;
+  std::unordered_map<const char*, storage::Statement> statements_;  // keyed by the SQL literal
   const std::size_t max_batch_;
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
