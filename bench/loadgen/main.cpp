@@ -67,6 +67,7 @@ struct Options {
   std::string kafka;  // bootstrap; empty: no L2
   std::string topic = "order-events";
   double drain_s = 30;  // after the load: how long to wait for the last confirmations
+  std::uint64_t max_requests = 0;  // closed loop: stop after this many sends (0: no cap)
   std::string json_out;
   std::string label;
 };
@@ -77,7 +78,8 @@ struct Options {
                "  --target HOST:PORT (127.0.0.1:8081)  --path /place-order\n"
                "  --rate R (requests/s; 0 = closed loop, the default)  --duration S (10)  --warmup S (1)\n"
                "  --connections N (64)  --kafka BOOTSTRAP (measure L2/T1 on --topic order-events)\n"
-               "  --drain S (30: wait for confirmations after the load)  --json FILE  --label TEXT\n",
+               "  --drain S (30: wait for confirmations after the load)  --json FILE  --label TEXT\n"
+               "  --max-requests N (closed loop: stop after N requests, so the backlog behind them stays drainable)\n",
                why);
   std::exit(2);
 }
@@ -104,6 +106,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--kafka") o.kafka = value();
     else if (a == "--topic") o.topic = value();
     else if (a == "--drain") o.drain_s = std::stod(value());
+    else if (a == "--max-requests") o.max_requests = std::stoull(value());
     else if (a == "--json") o.json_out = value();
     else if (a == "--label") o.label = value();
     else usage(("unknown option " + a).c_str());
@@ -379,7 +382,11 @@ class Load final {
         co_await t.async_wait(asio::use_awaitable);
         now = Clock::now();
       }
-      if (now >= end_) co_return std::nullopt;
+      if (now >= end_ || (o_.max_requests > 0 && issued_ >= o_.max_requests)) {
+        end_ = std::min(end_, now);  // the measured window ends with the last request
+        co_return std::nullopt;
+      }
+      ++issued_;
       co_return now;
     }
     while (due_.empty()) {
@@ -475,6 +482,7 @@ class Load final {
   std::vector<int> idle_;
   std::vector<std::unique_ptr<asio::steady_timer>> wakeups_;
   bool done_ = false;
+  std::uint64_t issued_ = 0;
 };
 
 json::object summary(const orderflow::bench::Histogram& h) {
@@ -511,7 +519,8 @@ int main(int argc, char** argv) {
     Load load(o, o.kafka.empty() ? nullptr : &confirmations);
     load.run();
     auto& s = load.stats();
-    const double measured = std::chrono::duration<double>(load.end() - load.record_from()).count();
+    const double measured =
+        std::max(1e-3, std::chrono::duration<double>(load.end() - load.record_from()).count());
 
     json::object out{{"label", o.label},
                      {"mode", o.rate > 0 ? "open" : "closed"},
