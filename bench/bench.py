@@ -178,8 +178,8 @@ def kafka_baseline(bootstrap: str, cache: Path, records: int, partitions: int) -
     cp = kafka_tools_classpath(cache)
     topic = f"bench-perf-{int(time.time())}"
     create_topic(bootstrap, topic, partitions)
-    # The same producer settings as libs/kafka/producer.cpp: idempotent, acks=all, lz4, linger 2 ms.
-    props = ["bootstrap.servers=" + bootstrap, "acks=all", "enable.idempotence=true", "linger.ms=2",
+    # The same producer settings as libs/kafka/producer.cpp: idempotent, acks=all, lz4, no linger.
+    props = ["bootstrap.servers=" + bootstrap, "acks=all", "enable.idempotence=true", "linger.ms=0",
              "compression.type=lz4"]
     java = ["java", "-Xmx256m", "-Dlog4j.configuration=file:/dev/null", "-cp", cp]
     p = subprocess.run(java + ["org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
