@@ -265,6 +265,13 @@ class Stack:
         return {s: int((self.run_dir / "pids" / f"{s}.pid").read_text()) for s in SERVICES}
 
 
+def set_faults(url: str, faults: dict) -> None:
+    req = urllib.request.Request(url, data=json.dumps(faults).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        r.read()
+
+
 def dev_stack_running() -> list[str]:
     pids = ROOT / ".run" / "pids"
     running = []
@@ -336,6 +343,10 @@ def table(r: dict) -> str:
     rows.append(("accepted/s (closed)", f"{mx['achieved_rps']:.0f}/s", "H", ratio(mx["achieved_rps"], H)))
     rows.append(("T1 confirmed/s", f"{t1:.0f}/s", "0.2 K" if K else "", ratio(t1, 0.2 * K) if K else "-"))
     rows.append(("   unconfirmed after drain", str(mx["kafka"]["missing"]), "0", ""))
+    if "t4" in st:
+        t4 = st["t4"]["kafka"]
+        rows.append(("T4 confirmed/s, gateway 50 ms", f"{t4['confirmed_per_s_overall']:.0f}/s", "target 5000",
+                     ratio(t4["confirmed_per_s_overall"], 5000)))
     for o in st["open"]:
         lbl = f"@{o['offered_rps']:.0f}/s"
         rows.append((f"L1 p50/p99/p99.9 {lbl}",
@@ -468,8 +479,16 @@ def main() -> int:
             rate = max(50.0, round(t1 * frac, -1))
             opens.append(loadgen(bin_dir, target, f"open {frac:.0%} of T1", rate, duration, args.connections,
                                  kafka=bootstrap, drain=60))
+        # T4: the gateway answers after 50 ms (its fault injection); every charge waits that long.
+        gateway = f"http://{stack.urls['payment-gateway']}/admin/faults"
+        set_faults(gateway, {"latencyMs": 50})
+        try:
+            t4 = loadgen(bin_dir, target, "T4 closed, gateway +50 ms", 0, duration, args.connections,
+                         kafka=bootstrap, warmup=0, drain=300, max_requests=200 if args.quick else 1000)
+        finally:
+            set_faults(gateway, {"latencyMs": 0})
         result["stack"] = {
-            "max": mx, "open": opens, "cpu_us_per_order": cpu_per_order,
+            "max": mx, "open": opens, "t4": t4, "cpu_us_per_order": cpu_per_order,
             "cpu_us_per_order_total": sum(cpu_per_order.values()),
             "peak_rss_mib": {s: v / 2**20 for s, v in stats.peak_rss().items()},
             "env": {k: v for k, v in stack.env.items() if k.startswith("ORDERFLOW_KAFKA_PROP_")},
