@@ -2,6 +2,8 @@
 #   make run    install what is missing, build, start Kafka + the five services, run the
 #               demo orders, keep running until Ctrl-C, then stop what it started
 #   make test   install, build, run unit + integration + end-to-end tests
+#   make bench  install, build, measure throughput/latency/CPU/RSS against same-run
+#               baselines (bench/README.md); BENCH_ARGS=--quick for a one-minute run
 #   make up / make down / make status / make demo / make clean
 # Runtime state (Kafka data, SQLite files, logs, mail) lives in .run/ (ORDERFLOW_RUN_DIR).
 
@@ -10,7 +12,7 @@ SHELL := /bin/bash
 PRESET ?= release
 
 .PHONY: help deps build build-debug kafka-up kafka-down up down status demo run test \
-        test-unit test-e2e test-cluster clean distclean
+        test-unit test-e2e test-cluster bench clean distclean
 
 help:
 	@echo "make run         build, start Kafka and the services, place demo orders; Ctrl-C stops"
@@ -18,6 +20,7 @@ help:
 	@echo "make test-cluster  broker-failure tests on a 3-broker Kafka cluster (starts it)"
 	@echo "make up | down   the same stack in the background | stop it"
 	@echo "make status      what is running;  make demo: the demo orders against a running stack"
+	@echo "make bench       benchmarks with same-run baselines (BENCH_ARGS=--quick: ~1 min); bench/README.md"
 	@echo "make deps | build | build-debug | kafka-up | kafka-down | clean | distclean"
 
 deps:
@@ -62,6 +65,11 @@ run: build
 
 test: build
 	@scripts/test.sh
+
+# Benchmarks: starts Kafka (if none answers) and its own copy of the stack; reports, never
+# fails on speed. Results in bench/results/ (not in git).
+bench: build
+	.venv/bin/python bench/bench.py $(BENCH_ARGS)
 
 # Only the unit tests: no broker needed.
 test-unit: build

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing orderflow needs on Debian 12:
 #   - Debian packages (toolchain, libraries, kcat, Java + Maven for the Kafka broker);
-#   - the Python test tooling (requirements-test.txt) in a virtualenv at .venv/.
+#   - the Python test and benchmark tooling (requirements-test.txt, bench/requirements.txt)
+#     in a virtualenv at .venv/.
 # Idempotent and quick when everything is present: apt is only asked (and its lists only
-# updated) when a package is missing, pip only when requirements-test.txt changed.
+# updated) when a package is missing, pip only when a requirements file changed.
 # The Kafka broker itself is fetched by scripts/kafka.sh on its first start.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -19,6 +20,8 @@ APT_PACKAGES=(
   libcurl4-openssl-dev # SMTP and webhook client
   libssl-dev
   libgtest-dev libgmock-dev  # unit + integration tests
+  libbenchmark-dev     # micro-benchmarks (bench/store)
+  linux-perf           # profiling for bench/README.md
   kcat curl jq         # scripts and demo
   openssl              # the local broker's TLS certificates (scripts/kafka.sh)
   openjdk-17-jre-headless maven  # the local Kafka broker (from Maven Central)
@@ -48,19 +51,20 @@ fi
 # Python test tooling. Debian's interpreter on purpose: python3-venv above guarantees its
 # venv module, whatever else (pyenv, conda) is first on PATH.
 VENV="$ORDERFLOW_ROOT/.venv"
-REQ="$ORDERFLOW_ROOT/requirements-test.txt"
+REQS=("$ORDERFLOW_ROOT/requirements-test.txt" "$ORDERFLOW_ROOT/bench/requirements.txt")
 PY="${ORDERFLOW_PYTHON:-/usr/bin/python3}"
 STAMP="$VENV/.requirements.sha1"
-want="$(sha1sum "$REQ" | cut -d' ' -f1)"
+want="$(cat "${REQS[@]}" | sha1sum | cut -d' ' -f1)"
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'pass' 2>/dev/null; then
   info "creating the Python virtualenv .venv"
   rm -rf "$VENV"
   "$PY" -m venv "$VENV"
 fi
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
-  info "installing Python test tooling (requirements-test.txt)"
+  info "installing Python tooling (requirements-test.txt, bench/requirements.txt)"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: -r "$REQ"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: \
+    -r "${REQS[0]}" -r "${REQS[1]}"
   echo "$want" >"$STAMP"
 else
   ok "Python test tooling present (.venv)"

@@ -23,6 +23,10 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
                                 {"auto.offset.reset", "earliest"},
                                 {"enable.partition.eof", "false"},
                                 {"fetch.wait.max.ms", "50"},
+                                // librdkafka prefetches up to 64 MiB per consumer by default:
+                                // most of a service's RSS under a backlog. 4 MiB is still
+                                // thousands of records per fetch (bench/README.md).
+                                {"queued.max.messages.kbytes", "4096"},
                                 {"topic.metadata.refresh.interval.ms", "5000"},
                                 {"allow.auto.create.topics", "true"}},
                                events_.get());

@@ -1,5 +1,7 @@
 #include "services/order/handlers/order_handlers.hpp"
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <memory>
@@ -60,6 +62,21 @@ Response too_many_requests(std::chrono::seconds wait) {
                                std::to_string(wait.count()) + " s");
   res.set(http::bhttp::field::retry_after, std::to_string(wait.count()));
   return res;
+}
+
+// Hands `order` to the repository's group commit and resumes the awaiting coroutine on its
+// own executor once the order's transaction is durable (or failed). No thread waits
+// meanwhile, so the number of orders in flight is not capped by a thread pool's size.
+asio::awaitable<CreateOutcome> store_order(OrderRepository& repo, std::shared_ptr<const NewOrder> order) {
+  auto initiate = [&repo, order](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    repo.create_async(order, [h](std::exception_ptr e, CreateOutcome outcome) {
+      auto ex = asio::get_associated_executor(*h);
+      asio::post(ex, [h, e, outcome = std::move(outcome)]() mutable { std::move (*h)(e, std::move(outcome)); });
+    });
+  };
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::exception_ptr, CreateOutcome)>(
+      initiate, asio::use_awaitable);
 }
 
 class Api final {
@@ -152,8 +169,7 @@ class Api final {
 
     CreateOutcome outcome{CreateOutcome::Kind::kCreated, {}};
     try {
-      auto store = [this, order] { return d_.repo.create(*order); };
-      outcome = co_await http::offload(d_.blocking, store);
+      outcome = co_await store_order(d_.repo, order);
     } catch (const std::exception& e) {
       log::error("order not stored", {{"orderId", order->order_id}, {"correlationId", ctx.correlation_id},
                                       {"error", e.what()}});

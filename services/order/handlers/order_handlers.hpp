@@ -12,8 +12,8 @@
 
 namespace orderflow::order {
 
-// HTTP adapters of SPEC §2: decode, call the domain and the repository (on the blocking
-// pool), map the outcome to a response.
+// HTTP adapters of SPEC §2: decode, call the domain and the repository (reads on the blocking
+// pool, new orders through the repository's group commit), map the outcome to a response.
 // Every route authenticates its caller (auth::Authenticator: API key or JWT; in demo mode
 // everyone is an admin) and rate-limits it per client (per principal, or per IP address
 // when unauthenticated): 401 / 429 problems. A customer places and sees only its own

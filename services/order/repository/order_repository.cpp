@@ -4,6 +4,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <functional>
+#include <future>
+
+#include "libs/observability/log.hpp"
 
 namespace orderflow::order {
 namespace {
@@ -109,8 +112,110 @@ auto retry_lost_race(Body&& body) {
 
 }  // namespace
 
-OrderRepository::OrderRepository(const std::string& url, const std::string& schema) : db_(url, schema) {
+OrderRepository::OrderRepository(const std::string& url, const std::string& schema, std::size_t max_batch)
+    : db_(url, schema), max_batch_(max_batch == 0 ? 1 : max_batch) {
   db_.migrate(kMigrations);
+  committer_ = std::thread([this] { commit_loop(); });
+}
+
+OrderRepository::~OrderRepository() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  committer_.join();  // the committer drains the queue first: every caller gets an answer
+}
+
+void OrderRepository::create_async(std::shared_ptr<const NewOrder> order, CreateCallback done) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!stopping_) {
+      queue_.push_back({std::move(order), std::move(done)});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(std::make_exception_ptr(std::runtime_error("the order store is shutting down")), CreateOutcome{});
+}
+
+CreateOutcome OrderRepository::create(const NewOrder& order) {
+  std::promise<CreateOutcome> promise;
+  auto result = promise.get_future();
+  create_async(std::make_shared<const NewOrder>(order), [&promise](std::exception_ptr e, CreateOutcome o) {
+    if (e) promise.set_exception(e);
+    else promise.set_value(std::move(o));
+  });
+  return result.get();
+}
+
+// Group commit: no timer and no artificial wait. While one batch is being written and
+// fsync'ed, new orders queue up; the next batch takes all of them. Under light load a
+// batch is one order (latency = one commit); under heavy load batches grow until the
+// fsync is shared by hundreds of orders.
+void OrderRepository::commit_loop() {
+  std::vector<PendingCreate> batch;
+  std::unique_lock lock(queue_mu_);
+  for (;;) {
+    queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left to answer
+    batch.clear();
+    while (!queue_.empty() && batch.size() < max_batch_) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    lock.unlock();
+    commit_batch(batch);
+    lock.lock();
+  }
+}
+
+void OrderRepository::commit_batch(std::vector<PendingCreate>& batch) {
+  std::vector<CreateOutcome> outcomes(batch.size());
+  std::vector<std::exception_ptr> errors(batch.size());
+  std::exception_ptr batch_error;
+  try {
+    auto lock = db_.lock();
+    storage::Transaction tx(db_);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      // A replica sharing PostgreSQL may win a race on the same Idempotency-Key: the
+      // unique key refuses this insert; a second try in a fresh savepoint sees the winner's
+      // committed row and replays it (SQLite serialises writers, so it never races).
+      for (int attempt = 1;; ++attempt) {
+        cached("SAVEPOINT place_order").run();
+        try {
+          outcomes[i] = create_locked(*batch[i].order);
+          cached("RELEASE place_order").run();
+          break;
+        } catch (const storage::DbError& e) {
+          cached("ROLLBACK TO place_order").run();
+          cached("RELEASE place_order").run();
+          if (e.is_constraint() && attempt == 1) continue;
+          errors[i] = std::current_exception();
+          break;
+        } catch (...) {
+          errors[i] = std::current_exception();
+          cached("ROLLBACK TO place_order").run();
+          cached("RELEASE place_order").run();
+          break;
+        }
+      }
+    }
+    tx.commit();
+    ++batches_committed_;
+  } catch (...) {
+    // BEGIN, a savepoint or the COMMIT itself failed: nothing of this batch is stored.
+    batch_error = std::current_exception();
+    log::error("order batch not committed", {{"orders", std::to_string(batch.size())}});
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto error = batch_error ? batch_error : errors[i];
+    try {
+      batch[i].done(error, error ? CreateOutcome{} : std::move(outcomes[i]));
+    } catch (const std::exception& e) {
+      log::error("order commit callback threw", {{"error", e.what()}});
+    }
+  }
 }
 
 void OrderRepository::insert_outbox(const kafka::Record& r) {
@@ -120,39 +225,46 @@ void OrderRepository::insert_outbox(const kafka::Record& r) {
       .run();
 }
 
-CreateOutcome OrderRepository::create(const NewOrder& o) {
-  auto lock = db_.lock();
-  return retry_lost_race([&] { return create_locked(o); });
+storage::Statement& OrderRepository::cached(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) it = statements_.emplace(sql, db_.prepare(sql)).first;
+  it->second.reset();
+  return it->second;
 }
 
+// Inside the batch transaction and the order's savepoint; the caller holds the db lock.
 CreateOutcome OrderRepository::create_locked(const NewOrder& o) {
-  storage::Transaction tx(db_);
   if (o.idempotency_key) {
-    auto s = db_.prepare("SELECT fingerprint, response_body FROM idempotency_keys WHERE key = ?");
+    auto& s = cached("SELECT fingerprint, response_body FROM idempotency_keys WHERE key = ?");
     s.bind(1, *o.idempotency_key);
     if (s.step()) {
-      if (s.text(0) != o.fingerprint) return {CreateOutcome::Kind::kKeyReuse, {}};
-      return {CreateOutcome::Kind::kReplay, s.text(1)};
+      auto fingerprint = s.text(0);
+      auto response = s.text(1);
+      s.reset();
+      if (fingerprint != o.fingerprint) return {CreateOutcome::Kind::kKeyReuse, {}};
+      return {CreateOutcome::Kind::kReplay, std::move(response)};
     }
-    db_.prepare("INSERT INTO idempotency_keys(key, fingerprint, order_id, response_body) VALUES (?, ?, ?, ?)")
+    cached("INSERT INTO idempotency_keys(key, fingerprint, order_id, response_body) VALUES (?, ?, ?, ?)")
         .bind_all(std::string_view(*o.idempotency_key), std::string_view(o.fingerprint),
                   std::string_view(o.order_id), std::string_view(o.response_body))
         .run();
   }
   const auto& c = o.command;
-  db_.prepare(
-         "INSERT INTO orders(order_id, customer_id, customer_email, currency, total_amount, items, payment_token, "
+  cached("INSERT INTO orders(order_id, customer_id, customer_email, currency, total_amount, items, payment_token, "
          "status, correlation_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?)")
       .bind_all(std::string_view(o.order_id), std::string_view(c.customer_id), std::string_view(c.customer_email),
                 std::string_view(c.currency), std::string_view(c.total.str()), std::string_view(o.items_json),
                 std::string_view(c.payment_token), std::string_view(o.correlation_id),
                 std::string_view(o.created_at), std::string_view(o.created_at))
       .run();
-  db_.prepare("INSERT INTO order_status_history(order_id, status, reason, at) VALUES (?, 'PENDING', NULL, ?)")
+  cached("INSERT INTO order_status_history(order_id, status, reason, at) VALUES (?, 'PENDING', NULL, ?)")
       .bind_all(std::string_view(o.order_id), std::string_view(o.created_at))
       .run();
-  insert_outbox(o.event);
-  tx.commit();
+  const auto& r = o.event;
+  cached("INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)")
+      .bind_all(std::string_view(r.topic), std::string_view(r.key), std::string_view(r.value),
+                std::string_view(headers_to_json(r.headers)))
+      .run();
   return {CreateOutcome::Kind::kCreated, {}};
 }
 

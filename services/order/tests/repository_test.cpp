@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <future>
+#include <latch>
 #include <thread>
 
 #include "libs/common/ids.hpp"
@@ -225,6 +228,134 @@ TEST_P(RepositoryTest, OneReplicaRelaysTheOutbox) {
 }
 
 ORDERFLOW_STORAGE_BACKENDS(RepositoryTest);
+
+// The committer thread runs callbacks, so a callback that waits holds the committer: every
+// order submitted meanwhile must go into the one next transaction. This makes grouping
+// observable without relying on timing.
+struct Answer final {
+  std::exception_ptr error;
+  CreateOutcome outcome{};
+};
+
+class GroupCommitTest : public RepositoryTest {
+ protected:
+  // Submits `held` and, while its callback holds the committer, everything in `rest`;
+  // returns the answers to `rest` in order.
+  std::vector<Answer> submit_while_held(const NewOrder& held, const std::vector<NewOrder>& rest) {
+    std::latch holding(1), queued(1);
+    std::promise<void> first_done;
+    repo_->create_async(std::make_shared<const NewOrder>(held), [&](std::exception_ptr e, CreateOutcome o) {
+      EXPECT_FALSE(e);
+      EXPECT_EQ(o.kind, CreateOutcome::Kind::kCreated);
+      holding.count_down();
+      queued.wait();
+      first_done.set_value();
+    });
+    holding.wait();  // the committer is inside the held order's callback now
+    std::vector<std::promise<Answer>> promises(rest.size());
+    for (std::size_t i = 0; i < rest.size(); ++i) {
+      repo_->create_async(std::make_shared<const NewOrder>(rest[i]),
+                          [&promises, i](std::exception_ptr e, CreateOutcome o) { promises[i].set_value({e, o}); });
+    }
+    queued.count_down();
+    first_done.get_future().get();
+    std::vector<Answer> answers;
+    for (auto& p : promises) answers.push_back(p.get_future().get());
+    return answers;
+  }
+};
+
+TEST_P(GroupCommitTest, OrdersQueuedDuringACommitShareTheNextTransaction) {
+  std::vector<NewOrder> rest;
+  for (int i = 0; i < 200; ++i) rest.push_back(new_order());
+  auto answers = submit_while_held(new_order(), rest);
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    EXPECT_FALSE(answers[i].error) << i;
+    EXPECT_EQ(answers[i].outcome.kind, CreateOutcome::Kind::kCreated) << i;
+    EXPECT_TRUE(repo_->get(rest[i].order_id)) << i;
+  }
+  EXPECT_EQ(repo_->batches_committed(), 2u);  // the held order, then all 200 together
+  EXPECT_EQ(repo_->outbox_size(), 201);
+}
+
+TEST_P(GroupCommitTest, EachOrderInABatchGetsItsOwnOutcome) {
+  auto existing = new_order();
+  ASSERT_EQ(repo_->create(existing).kind, CreateOutcome::Kind::kCreated);
+  auto clash = new_order();
+  clash.order_id = existing.order_id;  // UNIQUE(order_id) fails: this order alone
+  clash.event.key = existing.order_id;
+  clash.correlation_id = "corr-clash";
+  std::vector<NewOrder> rest{new_order("key-7", "f1"), new_order("key-7", "f2"), new_order("key-7", "f1"), clash,
+                             new_order()};
+  auto answers = submit_while_held(new_order(), rest);
+
+  EXPECT_EQ(repo_->batches_committed(), 3u);  // `existing`, the held order, the five together
+  EXPECT_FALSE(answers[0].error);
+  EXPECT_EQ(answers[0].outcome.kind, CreateOutcome::Kind::kCreated);
+  EXPECT_FALSE(answers[1].error);
+  EXPECT_EQ(answers[1].outcome.kind, CreateOutcome::Kind::kKeyReuse);
+  EXPECT_FALSE(answers[2].error);
+  EXPECT_EQ(answers[2].outcome.kind, CreateOutcome::Kind::kReplay);
+  EXPECT_EQ(answers[2].outcome.response_body, rest[0].response_body);
+  ASSERT_TRUE(answers[3].error);
+  try {
+    std::rethrow_exception(answers[3].error);
+  } catch (const storage::DbError& e) {
+    EXPECT_TRUE(e.is_constraint()) << e.what();
+  }
+  EXPECT_FALSE(answers[4].error);
+  EXPECT_EQ(answers[4].outcome.kind, CreateOutcome::Kind::kCreated);
+
+  EXPECT_TRUE(repo_->get(rest[0].order_id));
+  EXPECT_FALSE(repo_->get(rest[1].order_id));  // rejected orders leave nothing behind
+  EXPECT_FALSE(repo_->get(rest[2].order_id));
+  EXPECT_TRUE(repo_->get(rest[4].order_id));
+  EXPECT_EQ(repo_->get(existing.order_id)->correlation_id, existing.correlation_id);
+  // existing + held + key-7 + the last one: the clash added no outbox record
+  EXPECT_EQ(repo_->outbox_size(), 4);
+}
+
+TEST_P(GroupCommitTest, ConcurrentCallersAreAllCommitted) {
+  constexpr int kThreads = 8, kEach = 50;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto o = new_order("k-" + std::to_string(t) + "-" + std::to_string(i));
+        if (repo_->create(o).kind == CreateOutcome::Kind::kCreated) ids[t].push_back(o.order_id);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& per_thread : ids) {
+    ASSERT_EQ(per_thread.size(), static_cast<std::size_t>(kEach));
+    for (const auto& id : per_thread) EXPECT_TRUE(repo_->get(id));
+  }
+  EXPECT_EQ(repo_->outbox_size(), kThreads * kEach);
+  EXPECT_LE(repo_->batches_committed(), static_cast<std::uint64_t>(kThreads * kEach));
+}
+
+TEST_P(GroupCommitTest, ShutdownAnswersEveryQueuedOrder) {
+  std::vector<std::future<Answer>> answers;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i) {
+    auto o = std::make_shared<const NewOrder>(new_order());
+    ids.push_back(o->order_id);
+    auto p = std::make_shared<std::promise<Answer>>();
+    answers.push_back(p->get_future());
+    repo_->create_async(o, [p](std::exception_ptr e, CreateOutcome out) { p->set_value({e, out}); });
+  }
+  repo_.reset();  // drains the queue before it returns
+  for (auto& a : answers) {
+    ASSERT_EQ(a.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    EXPECT_FALSE(a.get().error);
+  }
+  auto reopened = replica();
+  for (const auto& id : ids) EXPECT_TRUE(reopened->get(id));
+}
+
+ORDERFLOW_STORAGE_BACKENDS(GroupCommitTest);
 
 }  // namespace
 }  // namespace orderflow::order

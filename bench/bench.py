@@ -1,0 +1,513 @@
+#!/usr/bin/env python3
+"""orderflow benchmark driver (make bench).
+
+Measures, in one run on this machine:
+  baselines  F  fdatasync/s of the disk under the run folder
+             S  the order store alone (order-store-bench: group commit, by orders in flight)
+             K  Kafka's own ProducerPerformance / ConsumerPerformance, acks=all, idempotent,
+                at the size of an OrderCreated record
+             H  a hello-world handler on the same runtime/HTTP server (orderflow-hello)
+  the stack  T1 confirmed orders/s (closed loop, every accepted order confirmed?)
+             L1 HTTP accept latency, L2 placed -> OrderConfirmed, at fractions of T1 (open loop)
+             CPU-seconds per order and peak RSS (VmHWM) of each service
+and prints a table with each figure next to its baseline, writes bench/results/latest.json
+and bench/results/latest.png. Benchmarks report; they never fail on speed.
+
+It starts what it needs: the Kafka broker (scripts/kafka.sh, unless one answers at
+ORDERFLOW_KAFKA_BOOTSTRAP) and its own copy of the stack (scripts/stack.sh) on free ports
+in a fresh run folder, and stops what it started.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SERVICES = ["payment-gateway", "payment-service", "order-service", "notification-service", "alerting-service"]
+PORT_VARS = {
+    "order-service": "ORDERFLOW_ORDER_HTTP_PORT",
+    "payment-service": "ORDERFLOW_PAYMENT_HTTP_PORT",
+    "notification-service": "ORDERFLOW_NOTIFICATION_HTTP_PORT",
+    "alerting-service": "ORDERFLOW_ALERTING_HTTP_PORT",
+    "payment-gateway": "ORDERFLOW_GATEWAY_HTTP_PORT",
+}
+# An OrderCreated record as order-service writes it: ~480 bytes of JSON value, plus
+# ~300 bytes of CloudEvents headers and a 36-byte key. Kafka's perf tool sends values only.
+RECORD_SIZE = 512
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg: str) -> None:
+    print(f"==> {msg}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_ok(url: str, timeout: float = 2) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status == 200
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def wait_for(predicate, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+# ---------------------------------------------------------------------------- process stats
+def proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def proc_status(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class ProcStats:
+    """CPU seconds between snapshots, and peak RSS (VmHWM), per named process."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids = pids
+
+    def cpu(self) -> dict[str, float]:
+        out = {}
+        for name, pid in self.pids.items():
+            try:
+                out[name] = proc_cpu_seconds(pid)
+            except OSError:
+                out[name] = float("nan")
+        return out
+
+    def peak_rss(self) -> dict[str, int]:
+        return {name: proc_status(pid, "VmHWM") for name, pid in self.pids.items()}
+
+
+# ---------------------------------------------------------------------------- baselines
+def fdatasync_rate(folder: Path, seconds: float) -> dict:
+    """Appends 4 KiB and fdatasync()s, as a WAL commit does; returns syncs per second."""
+    path = folder / "fdatasync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    block = b"x" * 4096
+    n = 0
+    start = time.monotonic()
+    try:
+        while time.monotonic() - start < seconds:
+            os.write(fd, block)
+            os.fdatasync(fd)
+            n += 1
+    finally:
+        os.close(fd)
+        path.unlink()
+    elapsed = time.monotonic() - start
+    return {"syncs_per_s": n / elapsed, "mean_us": elapsed / n * 1e6, "seconds": elapsed, "folder": str(folder)}
+
+
+def store_bench(bin_dir: Path, folder: Path, quick: bool) -> dict | None:
+    exe = bin_dir / "order-store-bench"
+    if not exe.exists():
+        log("order-store-bench not built (libbenchmark-dev missing): skipped")
+        return None
+    args = [str(exe), "--benchmark_format=json", f"--benchmark_min_time={'0.3' if quick else '2'}"]
+    if quick:
+        args.append("--benchmark_filter=BM_PlaceOrderCommit/(1|64|1024)/")
+    env = dict(os.environ, ORDERFLOW_BENCH_DIR=str(folder))
+    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    rows = {}
+    for b in json.loads(out.stdout)["benchmarks"]:
+        in_flight = int(b["name"].split("/")[1])
+        rows[in_flight] = {"orders_per_s": b["items_per_second"], "orders_per_txn": b.get("orders_per_txn"),
+                           "fsyncs_per_s": b.get("fsyncs_per_s"), "us_per_batch": b["real_time"]}
+    return {"by_in_flight": rows, "best_orders_per_s": max(r["orders_per_s"] for r in rows.values())}
+
+
+def kafka_tools_classpath(cache: Path) -> str:
+    """Kafka's perf tools from Maven Central (bench/kafka-tools/pom.xml), like scripts/kafka.sh."""
+    pom = ROOT / "bench" / "kafka-tools" / "pom.xml"
+    import hashlib
+
+    key = hashlib.sha1(pom.read_bytes()).hexdigest()[:12]
+    cp_file = cache / f"kafka-tools-classpath-{key}.txt"
+    if not cp_file.exists():
+        log("fetching Kafka's perf tools with Maven (once; cached in ~/.m2)")
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = cp_file.with_suffix(".tmp")
+        subprocess.run(["mvn", "-B", "-q", "-f", str(pom), "dependency:build-classpath",
+                        "-Dmdep.includeScope=runtime", f"-Dmdep.outputFile={tmp}"], check=True,
+                       stdout=subprocess.DEVNULL)
+        tmp.rename(cp_file)
+    return cp_file.read_text().strip()
+
+
+def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    for f in futures.values():
+        f.result(timeout=30)
+
+
+def kafka_baseline(bootstrap: str, cache: Path, records: int, partitions: int) -> dict:
+    cp = kafka_tools_classpath(cache)
+    topic = f"bench-perf-{int(time.time())}"
+    create_topic(bootstrap, topic, partitions)
+    # The same producer settings as libs/kafka/producer.cpp: idempotent, acks=all, lz4, no linger.
+    props = ["bootstrap.servers=" + bootstrap, "acks=all", "enable.idempotence=true", "linger.ms=0",
+             "compression.type=lz4"]
+    java = ["java", "-Xmx256m", "-Dlog4j.configuration=file:/dev/null", "-cp", cp]
+    p = subprocess.run(java + ["org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
+                               "--num-records", str(records), "--record-size", str(RECORD_SIZE),
+                               "--throughput", "-1", "--producer-props", *props],
+                       capture_output=True, text=True, check=True)
+    last = [line for line in p.stdout.splitlines() if "records sent" in line][-1]
+    m = re.search(r"([\d.]+) records/sec .*?([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, "
+                  r"(\d+) ms 95th, (\d+) ms 99th", last)
+    produce = {"records_per_s": float(m.group(1)), "avg_ms": float(m.group(2)), "p50_ms": int(m.group(4)),
+               "p99_ms": int(m.group(6)), "line": last.strip()}
+    c = subprocess.run(java + ["org.apache.kafka.tools.ConsumerPerformance", "--bootstrap-server", bootstrap,
+                               "--topic", topic, "--messages", str(records), "--timeout", "60000"],
+                       capture_output=True, text=True, check=True)
+    lines = [line for line in c.stdout.splitlines() if line.strip()]
+    header = [h.strip() for h in lines[-2].split(",")]
+    values = [v.strip() for v in lines[-1].split(",")]
+    row = dict(zip(header, values))
+    consume = {"records_per_s": float(row["nMsg.sec"]), "fetch_records_per_s": float(row["fetch.nMsg.sec"])}
+    return {"topic": topic, "record_size": RECORD_SIZE, "records": records, "partitions": partitions,
+            "produce": produce, "consume": consume}
+
+
+# ---------------------------------------------------------------------------- load generator
+def loadgen(bin_dir: Path, target: str, label: str, rate: float, duration: float, connections: int,
+            kafka: str | None = None, warmup: float = 1.0, drain: float = 30, max_requests: int = 0) -> dict:
+    args = [str(bin_dir / "orderflow-loadgen"), "--target", target, "--rate", str(rate), "--duration",
+            str(duration), "--warmup", str(warmup), "--connections", str(connections), "--label", label,
+            "--drain", str(drain), "--max-requests", str(max_requests)]
+    if kafka:
+        args += ["--kafka", kafka]
+    out = subprocess.run(args, capture_output=True, text=True)
+    sys.stderr.write(out.stderr)
+    if out.returncode != 0:
+        raise RuntimeError(f"loadgen failed ({out.returncode}): {out.stderr}")
+    return json.loads(out.stdout)
+
+
+def hello_baseline(bin_dir: Path, quick: bool, connections: int) -> dict:
+    port = free_port()
+    env = dict(os.environ, ORDERFLOW_HTTP_PORT=str(port), ORDERFLOW_ZIPKIN_URL="", ORDERFLOW_LOG_LEVEL="warn")
+    proc = subprocess.Popen([str(bin_dir / "orderflow-hello")], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/actuator/health"), "orderflow-hello", 20)
+        target = f"127.0.0.1:{port}"
+        duration = 3 if quick else 10
+        closed = loadgen(bin_dir, target, "H closed", 0, duration, connections)
+        half = max(100.0, closed["achieved_rps"] / 2)
+        opened = loadgen(bin_dir, target, "H open @50%", half, duration, connections)
+        return {"closed": closed, "open_half": opened, "peak_rss": proc_status(proc.pid, "VmHWM")}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+
+
+# ---------------------------------------------------------------------------- the stack
+class Stack:
+    def __init__(self, run_dir: Path, bootstrap: str, extra_env: dict[str, str]):
+        self.env = dict(os.environ)
+        for var in ("ORDERFLOW_GATEWAY_URL", "ORDERFLOW_DATA_DIR", "ORDERFLOW_MAIL_DIR", "ORDERFLOW_HTTP_PORT",
+                    "ORDERFLOW_SMTP_URL", "ORDERFLOW_ALERT_WEBHOOK_URL"):
+            self.env.pop(var, None)
+        self.env.update({"ORDERFLOW_RUN_DIR": str(run_dir), "ORDERFLOW_KAFKA_BOOTSTRAP": bootstrap,
+                         "ORDERFLOW_ZIPKIN_URL": "", "NO_COLOR": "1"})
+        self.env.update(extra_env)
+        self.urls = {}
+        for svc, var in PORT_VARS.items():
+            port = free_port()
+            self.env[var] = str(port)
+            self.urls[svc] = f"127.0.0.1:{port}"
+        self.run_dir = run_dir
+
+    def up(self) -> None:
+        r = subprocess.run([str(ROOT / "scripts" / "stack.sh"), "up"], env=self.env, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"scripts/stack.sh up failed:\n{r.stdout}\n{r.stderr}")
+
+    def down(self) -> None:
+        subprocess.run([str(ROOT / "scripts" / "stack.sh"), "down"], env=self.env, capture_output=True, text=True)
+
+    def pids(self) -> dict[str, int]:
+        return {s: int((self.run_dir / "pids" / f"{s}.pid").read_text()) for s in SERVICES}
+
+
+def set_faults(url: str, faults: dict) -> None:
+    req = urllib.request.Request(url, data=json.dumps(faults).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        r.read()
+
+
+def dev_stack_running() -> list[str]:
+    pids = ROOT / ".run" / "pids"
+    running = []
+    for f in sorted(pids.glob("*.pid")) if pids.is_dir() else []:
+        try:
+            if f.stem.encode() in Path(f"/proc/{int(f.read_text())}/cmdline").read_bytes():
+                running.append(f.stem)
+        except (ValueError, OSError):
+            pass
+    return running
+
+
+def kafka_answers(bootstrap: str) -> bool:
+    host, port = bootstrap.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    disk = subprocess.run(["df", "-h", "--output=source,fstype,size", str(ROOT)], capture_output=True,
+                          text=True).stdout.splitlines()[-1].split()
+    load = os.getloadavg()
+    return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(), "disk": " ".join(disk),
+            "loadavg_at_start": [round(x, 2) for x in load],
+            "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
+
+
+# ---------------------------------------------------------------------------- report
+def ratio(a, b) -> str:
+    try:
+        return f"{a / b:.2f}"
+    except (TypeError, ZeroDivisionError):
+        return "-"
+
+
+def ms(us) -> str:
+    return "-" if us is None else f"{us / 1000:.2f} ms"
+
+
+def table(r: dict) -> str:
+    rows = [("figure", "value", "baseline", "ratio")]
+    f = r["baselines"]["fdatasync"]
+    rows.append(("F  disk fdatasync/s", f"{f['syncs_per_s']:.0f}/s", "", ""))
+    s = r["baselines"].get("store")
+    if s:
+        one = s["by_in_flight"].get(1, {}).get("orders_per_s")
+        rows.append(("S1 store, 1 order/txn", f"{one:.0f}/s" if one else "-", "F", ratio(one, f["syncs_per_s"])))
+        rows.append(("T3 store, group commit", f"{s['best_orders_per_s']:.0f}/s", "F",
+                     ratio(s["best_orders_per_s"], f["syncs_per_s"])))
+    k = r["baselines"].get("kafka")
+    K = k["produce"]["records_per_s"] if k else None
+    if k:
+        rows.append(("K  kafka produce rec/s", f"{K:.0f}/s", "", ""))
+        rows.append(("Kc kafka consume rec/s", f"{k['consume']['fetch_records_per_s']:.0f}/s", "", ""))
+    h = r["baselines"]["hello"]
+    H = h["closed"]["achieved_rps"]
+    rows.append(("H  hello req/s (closed)", f"{H:.0f}/s", "", ""))
+    st = r["stack"]
+    mx = st["max"]
+    t1 = mx["kafka"]["confirmed_per_s_overall"]
+    rows.append(("accepted/s (closed)", f"{mx['achieved_rps']:.0f}/s", "H", ratio(mx["achieved_rps"], H)))
+    rows.append(("T1 confirmed/s", f"{t1:.0f}/s", "0.2 K" if K else "", ratio(t1, 0.2 * K) if K else "-"))
+    rows.append(("   unconfirmed after drain", str(mx["kafka"]["missing"]), "0", ""))
+    if "t4" in st:
+        t4 = st["t4"]["kafka"]
+        rows.append(("T4 confirmed/s, gateway 50 ms", f"{t4['confirmed_per_s_overall']:.0f}/s", "target 5000",
+                     ratio(t4["confirmed_per_s_overall"], 5000)))
+    for o in st["open"]:
+        lbl = f"@{o['offered_rps']:.0f}/s"
+        rows.append((f"L1 p50/p99/p99.9 {lbl}",
+                     f"{ms(o['l1']['p50_us'])} / {ms(o['l1']['p99_us'])} / {ms(o['l1']['p99_9_us'])}",
+                     f"H p99 {ms(h['open_half']['l1']['p99_us'])}",
+                     ratio(o["l1"]["p99_us"], h["open_half"]["l1"]["p99_us"])))
+        l2 = o["kafka"]["l2"]
+        rows.append((f"L2 p50/p99/p99.9 {lbl}",
+                     f"{ms(l2['p50_us'])} / {ms(l2['p99_us'])} / {ms(l2['p99_9_us'])}", "target p99 15 ms",
+                     ratio(l2["p99_us"], 15000)))
+    rows.append(("CPU-s per order (all svcs)", f"{st['cpu_us_per_order_total']:.0f} us", "", ""))
+    for svc in SERVICES:
+        rows.append((f"   {svc}", f"{st['cpu_us_per_order'][svc]:.0f} us CPU/order",
+                     f"RSS {st['peak_rss_mib'][svc]:.1f} MiB", ratio(st["peak_rss_mib"][svc], 64)))
+    rows.append(("hello peak RSS", f"{h['peak_rss'] / 2**20:.1f} MiB", "", ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def plot(r: dict, png: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib missing (scripts/deps.sh installs it into .venv): no PNG")
+        return
+    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 5))
+    opens = sorted(r["stack"]["open"], key=lambda o: o["offered_rps"])
+    x = [o["offered_rps"] for o in opens]
+    for key, name, style in (("l1", "L1 accept", "-"), ("l2", "L2 confirmed", "--")):
+        for pct, marker in (("p50_us", "o"), ("p99_us", "s"), ("p99_9_us", "^")):
+            ys = [(o[key] if key == "l1" else o["kafka"]["l2"])[pct] / 1000 for o in opens]
+            a.plot(x, ys, style, marker=marker, label=f"{name} {pct[:-3].replace('_', '.')}")
+    a.set_xlabel("offered load (orders/s, open loop)")
+    a.set_ylabel("latency (ms)")
+    a.set_yscale("log")
+    a.set_title("latency percentiles vs offered load")
+    a.grid(True, which="both", alpha=0.3)
+    a.legend(fontsize=8)
+    mx = r["stack"]["max"]
+    b.plot(mx["ok_per_second"], label="accepted/s (HTTP 202)")
+    b.plot(mx["kafka"]["confirmed_per_second"], label="confirmed/s (OrderConfirmed)")
+    if r["baselines"].get("kafka"):
+        b.axhline(r["baselines"]["kafka"]["produce"]["records_per_s"] / 4, color="grey", ls=":",
+                  label="K/4 (4 records per order)")
+    b.set_xlabel("second of the closed-loop run")
+    b.set_ylabel("orders/s")
+    b.set_title("throughput over time (max load)")
+    b.grid(True, alpha=0.3)
+    b.legend(fontsize=8)
+    fig.suptitle(f"orderflow bench {r['started']} on {r['machine']['nproc']} cores ({r['machine']['cpu']})",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+
+
+# ---------------------------------------------------------------------------- main
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="short runs: about a minute in all")
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--duration", type=float, help="seconds per load run (default 5 quick, 20 full)")
+    ap.add_argument("--fractions", default=None,
+                    help="open-loop rates as fractions of the measured maximum (default .5 quick, .25,.5,.75 full)")
+    ap.add_argument("--no-kafka-baseline", action="store_true")
+    ap.add_argument("--build-dir", default=os.environ.get("ORDERFLOW_BUILD_DIR", str(ROOT / "build" / "release")))
+    ap.add_argument("--out", default=str(RESULTS / "latest.json"))
+    args = ap.parse_args()
+
+    bin_dir = Path(args.build_dir) / "bin"
+    for exe in ("orderflow-loadgen", "orderflow-hello", "order-service"):
+        if not (bin_dir / exe).exists():
+            print(f"bench: {bin_dir / exe} is not built (make build)", file=sys.stderr)
+            return 2
+    if running := dev_stack_running():
+        print(f"bench: the development stack is running ({', '.join(running)}); it would share consumer "
+              "groups with the benchmark's stack: make down first", file=sys.stderr)
+        return 2
+    duration = args.duration or (5 if args.quick else 20)
+    fractions = [float(x) for x in (args.fractions or (".5" if args.quick else ".25,.5,.75")).split(",")]
+    bootstrap = os.environ.get("ORDERFLOW_KAFKA_BOOTSTRAP",
+                               f"127.0.0.1:{os.environ.get('ORDERFLOW_KAFKA_PORT', '9092')}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-run-", dir=RESULTS))
+    started_kafka = False
+    result: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
+                    "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]), "quick": args.quick,
+                    "baselines": {}}
+    stack = None
+    try:
+        if not kafka_answers(bootstrap):
+            log(f"starting Kafka at {bootstrap} (scripts/kafka.sh)")
+            subprocess.run([str(ROOT / "scripts" / "kafka.sh"), "start"], check=True)
+            started_kafka = True
+
+        log("F: fdatasync rate")
+        result["baselines"]["fdatasync"] = fdatasync_rate(run_dir, 1.0 if args.quick else 5.0)
+        log("T3: order store group commit (order-store-bench)")
+        result["baselines"]["store"] = store_bench(bin_dir, run_dir, args.quick)
+        if not args.no_kafka_baseline:
+            log("K: Kafka ProducerPerformance / ConsumerPerformance")
+            result["baselines"]["kafka"] = kafka_baseline(bootstrap, Path.home() / ".cache" / "orderflow",
+                                                          100_000 if args.quick else 500_000, 6)
+        log("H: hello-world handler on the same server")
+        result["baselines"]["hello"] = hello_baseline(bin_dir, args.quick, args.connections)
+
+        log("the stack (scripts/stack.sh up)")
+        stack = Stack(run_dir, bootstrap, {"ORDERFLOW_LOG_LEVEL": "warn"})
+        stack.up()
+        stats = ProcStats(stack.pids())
+        target = stack.urls["order-service"]
+        # A short warm-up: topics, consumer group assignment, SQLite pages.
+        loadgen(bin_dir, target, "warm-up", 200, 2, 8, kafka=bootstrap, warmup=0, drain=20)
+        cpu0 = stats.cpu()
+        # Closed loop: HTTP accepts far faster than the pipeline confirms, so the run is
+        # capped at a number of orders and then waits for every one of them to be confirmed:
+        # T1 = confirmed / (first send .. last confirmation) with the pipeline saturated.
+        mx = loadgen(bin_dir, target, "T1 closed", 0, duration, args.connections, kafka=bootstrap, warmup=0,
+                     drain=300, max_requests=3000 if args.quick else 20000)
+        cpu1 = stats.cpu()
+        orders = max(1, mx["kafka"]["confirmed"])
+        cpu_per_order = {s: (cpu1[s] - cpu0[s]) / orders * 1e6 for s in SERVICES}
+        t1 = mx["kafka"]["confirmed_per_s_overall"]
+        opens = []
+        for frac in fractions:
+            rate = max(50.0, round(t1 * frac, -1))
+            opens.append(loadgen(bin_dir, target, f"open {frac:.0%} of T1", rate, duration, args.connections,
+                                 kafka=bootstrap, drain=60))
+        # T4: the gateway answers after 50 ms (its fault injection); every charge waits that long.
+        gateway = f"http://{stack.urls['payment-gateway']}/admin/faults"
+        set_faults(gateway, {"latencyMs": 50})
+        try:
+            t4 = loadgen(bin_dir, target, "T4 closed, gateway +50 ms", 0, duration, args.connections,
+                         kafka=bootstrap, warmup=0, drain=300, max_requests=200 if args.quick else 1000)
+        finally:
+            set_faults(gateway, {"latencyMs": 0})
+        result["stack"] = {
+            "max": mx, "open": opens, "t4": t4, "cpu_us_per_order": cpu_per_order,
+            "cpu_us_per_order_total": sum(cpu_per_order.values()),
+            "peak_rss_mib": {s: v / 2**20 for s, v in stats.peak_rss().items()},
+            "env": {k: v for k, v in stack.env.items() if k.startswith("ORDERFLOW_KAFKA_PROP_")},
+        }
+    finally:
+        if stack:
+            stack.down()
+        if started_kafka:
+            subprocess.run([str(ROOT / "scripts" / "kafka.sh"), "stop"], capture_output=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    text = table(result)
+    print(text)
+    (Path(args.out).with_suffix(".txt")).write_text(text + "\n")
+    plot(result, Path(args.out).with_suffix(".png"))
+    log(f"wrote {args.out} and {Path(args.out).with_suffix('.png')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
