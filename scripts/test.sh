@@ -4,7 +4,8 @@
 #      Zipkin likewise (the tracing e2e test reads traces from its API);
 #   2. unit + integration tests: ctest --preset release;
 #   3. end-to-end tests: pytest tests/e2e, which runs its own copy of the five services
-#      (own run folder, free ports, an in-process SMTP server).
+#      (own run folder, free ports, an in-process SMTP server);
+#   4. fuzzing: scripts/fuzz.sh, each libFuzzer target for ORDERFLOW_FUZZ_SECONDS (20 here).
 # Each tier runs even when an earlier one failed; the exit status is non-zero when any did.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -42,6 +43,9 @@ ctest --preset release --output-on-failure || failed+=(ctest)
 info "end-to-end tests (pytest tests/e2e)"
 ORDERFLOW_BUILD_DIR="${ORDERFLOW_BUILD_DIR:-$ORDERFLOW_ROOT/build/release}" \
   .venv/bin/pytest tests/e2e -v || failed+=(e2e)
+
+info "fuzzing (scripts/fuzz.sh)"
+ORDERFLOW_FUZZ_SECONDS="${ORDERFLOW_FUZZ_SECONDS:-20}" scripts/fuzz.sh || failed+=(fuzz)
 
 if [ ${#failed[@]} -gt 0 ]; then
   err "failed: ${failed[*]}"
