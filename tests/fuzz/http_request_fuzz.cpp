@@ -8,17 +8,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "libs/http/response.hpp"
 #include "libs/http/router.hpp"
-#include "libs/http/server.hpp"
+#include "libs/http/server.hpp"  // ServerOptions: the limits
 
 namespace {
 
 using namespace orderflow;
 
-boost::asio::awaitable<http::Response> nothing(http::RequestContext&) { co_return http::Response{}; }
+// Routing only: the handlers are never called (and are no coroutines, see above).
+boost::asio::awaitable<http::Response> nothing(http::RequestContext&) { throw std::logic_error("not called"); }
 
 const http::Router& router() {
   static const http::Router r = [] {
