@@ -1,50 +1,66 @@
-// libFuzzer target: raw bytes from a client, through what the HTTP server does with them
-// before a handler runs: Beast's request parser with the server's limits (as
-// Server::session reads), then the request-target parsing, routing with path captures and
-// query decoding of Server::dispatch. (dispatch itself is a coroutine, which clang 14
-// cannot compile with coverage instrumentation: "Cannot represent a difference across
-// sections"; the pieces it calls are fuzzed here.)
-#include <boost/url/parse.hpp>
+// libFuzzer target: raw bytes from a client, through what the HTTP server does with them —
+// Beast's request parser with the server's limits (as Server::session reads), then
+// Server::dispatch (request target parsing, routing with path captures, query decoding,
+// correlation id, problem+json, a throwing handler).
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <exception>
 #include <stdexcept>
-#include <string>
 
 #include "libs/http/response.hpp"
-#include "libs/http/router.hpp"
-#include "libs/http/server.hpp"  // ServerOptions: the limits
+#include "libs/http/server.hpp"
+#include "libs/observability/log.hpp"
 
 namespace {
 
 using namespace orderflow;
+namespace asio = boost::asio;
 
-// Routing only: the handlers are never called (and are no coroutines, see above).
-boost::asio::awaitable<http::Response> nothing(http::RequestContext&) { throw std::logic_error("not called"); }
-
-const http::Router& router() {
-  static const http::Router r = [] {
-    http::Router out;
-    out.add(http::Verb::post, "/place-order", nothing);
-    out.add(http::Verb::get, "/api/v1/orders", nothing);
-    out.add(http::Verb::get, "/api/v1/orders/{orderId}", nothing);
-    out.add(http::Verb::get, "/api/v1/dlq/{topic}/messages", nothing);
-    out.add(http::Verb::post, "/api/v1/dlq/{topic}/replay", nothing);
-    out.add(http::Verb::get, "/actuator/health", nothing);
-    return out;
-  }();
-  return r;
+asio::awaitable<http::Response> order(http::RequestContext& ctx) {
+  co_return http::json_response(http::Status::ok, {{"id", ctx.path_param("orderId")},
+                                                   {"limit", ctx.query_param("limit").value_or("")}});
 }
+
+asio::awaitable<http::Response> place(http::RequestContext& ctx) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(ctx.request.body(), ec);
+  if (ec) co_return http::bad_request("the body is not valid JSON: " + ec.message());
+  co_return http::json_response(http::Status::accepted, v);
+}
+
+asio::awaitable<http::Response> fails(http::RequestContext&) {
+  throw std::runtime_error("handler failure");
+  co_return http::Response{};
+}
+
+struct Fixture {
+  asio::io_context ioc;
+  metrics::Registry registry;
+  http::Router router;
+  http::ServerOptions options;
+  http::Server server{ioc, options, router, registry};
+
+  Fixture() {
+    log::init("fuzz", log::Level::kError);
+    router.add(http::Verb::get, "/api/v1/orders/{orderId}", order);
+    router.add(http::Verb::post, "/place-order", place);
+    router.add(http::Verb::post, "/api/v1/dlq/{topic}/replay", place);
+    router.add(http::Verb::delete_, "/fails", fails);
+  }
+};
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const http::ServerOptions options;
+  static Fixture f;
   http::bhttp::request_parser<http::bhttp::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-  parser.body_limit(options.body_limit);
+  parser.header_limit(static_cast<std::uint32_t>(f.options.header_limit));
+  parser.body_limit(f.options.body_limit);
   parser.eager(true);
-  boost::asio::const_buffer rest(data, size);
+  asio::const_buffer rest(data, size);
   boost::system::error_code ec;
   while (rest.size() > 0 && !parser.is_done()) {
     auto used = parser.put(rest, ec);
@@ -54,25 +70,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (!ec && !parser.is_done() && parser.got_some()) parser.put_eof(ec);
   if (ec || !parser.is_done()) {
-    // What the server answers then: a problem naming the parse error.
-    (void)http::bad_request("malformed HTTP request: " + ec.message());
+    (void)http::bad_request("malformed HTTP request: " + ec.message());  // what the server answers
     return 0;
   }
   http::Request req = parser.release();
-  (void)req.keep_alive();
-  (void)req[http::kCorrelationHeader];
-  (void)req[http::bhttp::field::expect];
-  auto parsed = boost::urls::parse_origin_form(req.target());
-  if (!parsed) return 0;
-  auto match = router().match(req.method(), parsed->path());
-  std::map<std::string, std::string> query;
-  for (auto p : parsed->params()) query.emplace(p.key, p.has_value ? p.value : std::string());
-  if (match.handler == nullptr && match.allow.empty() && match.route != "UNMATCHED") __builtin_trap();
-  if (match.handler != nullptr && match.route == "UNMATCHED") __builtin_trap();
-  if (match.handler == nullptr && !match.allow.empty()) {
-    auto res = http::problem(http::Status::method_not_allowed, "method-not-allowed", "Method Not Allowed",
-                             std::string(req.method_string()) + " is not supported on " + std::string(parsed->path()));
-    res.prepare_payload();
-  }
+  http::Response res;
+  bool answered = false;
+  asio::co_spawn(f.ioc, f.server.dispatch(req), [&](std::exception_ptr e, http::Response r) {
+    if (e) std::rethrow_exception(e);  // dispatch never throws: a crash is a finding
+    res = std::move(r);
+    answered = true;
+  });
+  f.ioc.run();
+  f.ioc.restart();
+  if (!answered || res.result_int() < 200) __builtin_trap();  // every request gets an answer
+  res.prepare_payload();
   return 0;
 }
