@@ -8,3 +8,13 @@ if(ORDERFLOW_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
 endif()
+option(ORDERFLOW_FUZZ "Build the libFuzzer targets of tests/fuzz (clang) with ASan and UBSan" OFF)
+if(ORDERFLOW_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "ORDERFLOW_FUZZ needs clang (cmake --preset fuzz)")
+  endif()
+  # Coverage instrumentation everywhere; only the fuzz targets link libFuzzer's main.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

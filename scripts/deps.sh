@@ -28,6 +28,7 @@ APT_PACKAGES=(
   python3 python3-venv # e2e tests
   prometheus           # scripts/prometheus.sh, promtool (metrics and alert rule checks)
   docker-compose       # validates deploy/docker-compose.yml (tests/deploy); no engine needed
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, ASan and UBSan runtimes for clang 14
 )
 
 missing=()

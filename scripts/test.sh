@@ -10,6 +10,7 @@
 #      (own run folder, free ports, an in-process SMTP server) on SQLite;
 #   5. the same stack on PostgreSQL (ORDERFLOW_DATABASE_URL, a fresh database): the order
 #      flow, idempotency, and two order- and payment-service replicas sharing it.
+#   6. fuzzing: scripts/fuzz.sh, each libFuzzer target for ORDERFLOW_FUZZ_SECONDS (20 here).
 # Each tier runs even when an earlier one failed; the exit status is non-zero when any did.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -69,6 +70,9 @@ info "end-to-end tests (pytest tests/e2e; SQLite)"
 info "end-to-end tests on PostgreSQL (order flow, idempotency, replicas)"
 ORDERFLOW_DATABASE_URL="$e2e_db_url" .venv/bin/pytest tests/e2e/test_order_flow.py tests/e2e/test_idempotency.py \
   tests/e2e/test_postgres_replicas.py -v || failed+=(e2e-postgres)
+
+info "fuzzing (scripts/fuzz.sh)"
+ORDERFLOW_FUZZ_SECONDS="${ORDERFLOW_FUZZ_SECONDS:-20}" scripts/fuzz.sh || failed+=(fuzz)
 
 if [ ${#failed[@]} -gt 0 ]; then
   err "failed: ${failed[*]}"

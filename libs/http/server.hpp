@@ -39,10 +39,15 @@ class Server final {
   // Stops accepting new connections; connections in flight finish their current request.
   void stop();
 
+  // The response to one parsed request: routing, the handler, problem+json for what no
+  // handler takes, correlation and trace headers, metrics. What session() does with every
+  // request it reads; public for the request fuzz target (tests/fuzz). `remote`: the peer's
+  // address (RequestContext::remote_address).
+  asio::awaitable<Response> dispatch(const Request& req, const std::string& remote = {});
+
  private:
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(asio::ip::tcp::socket socket);
-  asio::awaitable<Response> dispatch(const Request& req, const std::string& remote);
 
   asio::io_context& ioc_;
   ServerOptions options_;

@@ -10,6 +10,7 @@
 #include "libs/http/response.hpp"
 #include "libs/http/server.hpp"
 #include "libs/observability/log.hpp"
+#include "libs/runtime/openapi.hpp"
 
 namespace orderflow::runtime {
 
@@ -73,6 +74,14 @@ void Runtime::add_actuator_routes() {
                                                {"version", ORDERFLOW_VERSION},
                                                {"git", {{"commit", ORDERFLOW_GIT_COMMIT}}},
                                                {"build", {{"time", ORDERFLOW_BUILD_TIME}}}});
+  });
+}
+
+void Runtime::serve_openapi(std::string_view service_document) {
+  auto body = std::make_shared<const std::string>(
+      boost::json::serialize(merge_openapi(common_openapi(), service_document)));
+  router_.add(http::Verb::get, "/v3/api-docs", [body](http::RequestContext&) -> asio::awaitable<http::Response> {
+    co_return http::text_response(http::Status::ok, "application/json", *body);
   });
 }
 

@@ -44,6 +44,10 @@ class Runtime final {
 
   void on_stop(std::function<void()> action) { stop_actions_.push_back(std::move(action)); }
 
+  // Serves GET /v3/api-docs: the service's OpenAPI 3 document (embedded at build time from
+  // services/<service>/openapi.json) completed with the endpoints every service has.
+  void serve_openapi(std::string_view service_document);
+
   // Serves HTTP and blocks until a termination signal. Returns the exit code.
   int run();
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "openapi_document.hpp"
 #include "libs/common/time.hpp"
 #include "libs/kafka/consumer.hpp"
 #include "libs/kafka/producer.hpp"
@@ -38,6 +39,7 @@ constexpr const char* kDlqPattern = "^.*\\.dlq$";
 int main(int argc, char** argv) {
   return runtime::guarded_main(kService, [&] {
     runtime::Runtime rt(kService, argc, argv, 8083);
+    rt.serve_openapi(kOpenApiDocument);
     const auto& settings = rt.settings();
     const auto kafka_config = kafka::ClientConfig::from(settings);
     const auto mail_config =

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "openapi_document.hpp"
 #include "libs/common/time.hpp"
 #include "libs/events/cloud_event.hpp"
 #include "libs/kafka/admin.hpp"
@@ -31,6 +32,7 @@ constexpr const char* kService = "notification-service";
 int main(int argc, char** argv) {
   return runtime::guarded_main(kService, [&] {
     runtime::Runtime rt(kService, argc, argv, 8082);
+    rt.serve_openapi(kOpenApiDocument);
     const auto& settings = rt.settings();
     const auto kafka_config = kafka::ClientConfig::from(settings);
     const auto mail_config =

@@ -1,5 +1,6 @@
 // order-service: the composition root. Config -> clients -> repository -> relay ->
 // consumer -> HTTP handlers; stop actions run in reverse.
+#include "openapi_document.hpp"
 #include "libs/events/cloud_event.hpp"
 #include "libs/kafka/dlq.hpp"
 #include "libs/kafka/admin.hpp"
@@ -18,6 +19,7 @@ using namespace orderflow;
 int main(int argc, char** argv) {
   return runtime::guarded_main("order-service", [&] {
     runtime::Runtime rt("order-service", argc, argv, 8081);
+    rt.serve_openapi(kOpenApiDocument);
     const auto& settings = rt.settings();
     auto kafka_config = kafka::ClientConfig::from(settings);
     const int partitions = static_cast<int>(settings.integer("topic-partitions", 6, 1, 1000));

@@ -2,6 +2,7 @@
 // order-events consumer; stop actions run in reverse.
 #include <condition_variable>
 
+#include "openapi_document.hpp"
 #include "libs/events/cloud_event.hpp"
 #include "libs/http/client.hpp"
 #include "libs/kafka/admin.hpp"
@@ -47,6 +48,7 @@ class StopSignal final {
 int main(int argc, char** argv) {
   return runtime::guarded_main("payment-service", [&] {
     runtime::Runtime rt("payment-service", argc, argv, 8087);
+    rt.serve_openapi(kOpenApiDocument);
     const auto& settings = rt.settings();
     auto kafka_config = kafka::ClientConfig::from(settings);
     const int partitions = static_cast<int>(settings.integer("topic-partitions", 6, 1, 1000));

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "openapi_document.hpp"
 #include "libs/common/settings.hpp"
 #include "libs/observability/log.hpp"
 #include "libs/runtime/runtime.hpp"
@@ -86,6 +87,7 @@ int run(int argc, char** argv) {
   }
 
   runtime::Runtime rt(kService, argc, argv, kDefaultPort);
+  rt.serve_openapi(kOpenApiDocument);
   const Config config = load_config(rt.settings());
 
   storage::Database db(storage::database_url(rt.settings(), rt.data_dir() + "/payment-gateway.db"), "payment_gateway");

@@ -75,6 +75,10 @@ void scan_for_cards(const boost::json::value& v, const std::string& path, Collec
   }
 }
 
+bool is_token_text(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
 }  // namespace
 
 bool is_supported_currency(std::string_view code) {
@@ -88,8 +92,11 @@ bool is_plausible_email(std::string_view s) {
   auto domain = s.substr(at + 1);
   auto dot = domain.rfind('.');
   if (domain.empty() || dot == std::string_view::npos || dot == 0 || dot + 1 == domain.size()) return false;
+  // Printable ASCII only: notification-service must be able to mail it (SMTP without
+  // SMTPUTF8), else the order is accepted and its email ends in the DLQ.
   for (char c : s) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == ',' || c == ';' || c == '"') return false;
+    auto u = static_cast<unsigned char>(c);
+    if (u <= ' ' || u >= 0x7f || c == '<' || c == '>' || c == ',' || c == ';' || c == '"') return false;
   }
   return true;
 }
@@ -135,8 +142,10 @@ std::variant<PlaceOrder, std::vector<Violation>> validate(const boost::json::val
     errors.add("currency", "unknown or unsupported currency '" + cmd.currency + "' (ISO 4217, e.g. EUR)");
   }
   cmd.payment_token = required_string(o, "paymentToken", 64, errors, "paymentToken");
-  if (!cmd.payment_token.empty() && cmd.payment_token.rfind("tok_", 0) != 0) {
-    errors.add("paymentToken", "must be a payment gateway token (tok_...)");
+  if (!cmd.payment_token.empty() && (cmd.payment_token.rfind("tok_", 0) != 0 || !is_token_text(cmd.payment_token))) {
+    // The gateway takes printable ASCII only: anything else is accepted here and refused
+    // there, failing the order through the DLQ instead of answering 422 now.
+    errors.add("paymentToken", "must be a payment gateway token (tok_ followed by printable ASCII, no spaces)");
   }
 
   const auto* items = o.if_contains("items");

@@ -101,6 +101,26 @@ TEST(Validate, NonTokenPaymentSourceIsRejected) {
   EXPECT_TRUE(has_field(violations_of(body), "paymentToken"));
 }
 
+// Found by schemathesis: both were accepted here (202) and failed later — the gateway
+// refused the token (gateway-rejected in payment-service.dlq), notification-service the
+// address (invalid-message in notification-service.dlq).
+TEST(Validate, TokenWithSpacesOrNonAsciiIsRejected) {
+  for (const char* token : {"tok_ visa", "tok_vis\xc3\xa9", "tok_\t"}) {
+    auto body = valid_body();
+    body.as_object()["paymentToken"] = token;
+    EXPECT_TRUE(has_field(violations_of(body), "paymentToken")) << token;
+  }
+  auto ok = valid_body();
+  ok.as_object()["paymentToken"] = "tok_chargeDeclined!~";
+  EXPECT_TRUE(std::holds_alternative<PlaceOrder>(validate(ok)));
+}
+
+TEST(Validate, NonAsciiEmailIsRejected) {
+  EXPECT_FALSE(is_plausible_email("\xc3\xa5@example.com"));
+  EXPECT_FALSE(is_plausible_email("ann@exampl\x7f.com"));
+  EXPECT_TRUE(is_plausible_email("ann+tag@example.co.uk"));
+}
+
 TEST(Validate, NonObjectBody) {
   EXPECT_TRUE(has_field(violations_of(boost::json::parse("[1,2]")), "$"));
 }
