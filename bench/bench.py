@@ -244,7 +244,7 @@ class Stack:
                     "ORDERFLOW_SMTP_URL", "ORDERFLOW_ALERT_WEBHOOK_URL"):
             self.env.pop(var, None)
         self.env.update({"ORDERFLOW_RUN_DIR": str(run_dir), "ORDERFLOW_KAFKA_BOOTSTRAP": bootstrap,
-                         "ORDERFLOW_ZIPKIN_URL": "", "NO_COLOR": "1"})
+                         "ORDERFLOW_ZIPKIN_URL": "", "NO_COLOR": "1", "ORDERFLOW_ADMIN_TOKEN": BENCH_ADMIN_TOKEN})
         self.env.update(extra_env)
         self.urls = {}
         for svc, var in PORT_VARS.items():
@@ -265,9 +265,13 @@ class Stack:
         return {s: int((self.run_dir / "pids" / f"{s}.pid").read_text()) for s in SERVICES}
 
 
+BENCH_ADMIN_TOKEN = "bench-admin-token"  # the bench stack's operator token (gateway fault injection)
+
+
 def set_faults(url: str, faults: dict) -> None:
     req = urllib.request.Request(url, data=json.dumps(faults).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": f"Bearer {BENCH_ADMIN_TOKEN}"})
     with urllib.request.urlopen(req, timeout=10) as r:
         r.read()
 

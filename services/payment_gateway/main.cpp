@@ -13,6 +13,7 @@
 #include "libs/runtime/runtime.hpp"
 #include "libs/storage/database.hpp"
 #include "services/payment_gateway/domain/faults.hpp"
+#include "libs/auth/admin_tokens.hpp"
 #include "services/payment_gateway/handlers/admin.hpp"
 #include "services/payment_gateway/handlers/charges.hpp"
 #include "services/payment_gateway/handlers/codec.hpp"
@@ -43,8 +44,10 @@ Every flag also reads ORDERFLOW_<NAME> (e.g. --error-rate -> ORDERFLOW_ERROR_RAT
   --reset-after-commit-rate F  fraction 0..1 of charge calls processed (ledger committed)
                            and then answered with a connection reset instead (0)
   --drain-ms N             on SIGTERM, wait up to N ms for charge calls in flight (5000)
+  --admin-token T          operator token(s) for /admin/faults: <token> or <name>:<token>,
+                           comma-separated (none: /admin/faults answers 403)
   --log-level L            debug | info | warn | error (info)
-Run-time fault injection: GET/POST/DELETE /admin/faults.
+Run-time fault injection: GET/POST/DELETE /admin/faults with 'Authorization: Bearer <token>'.
 )";
 
 struct Config final {
@@ -97,7 +100,7 @@ int run(int argc, char** argv) {
 
   ChargeHandlers charges(ledger, rt.blocking_pool(), faults, probe, {config.slow_delay});
   charges.add_routes(rt.router());
-  AdminHandlers admin(faults);
+  AdminHandlers admin(faults, auth::parse_admin_tokens(rt.settings().str("admin-token", "")));
   admin.add_routes(rt.router());
 
   rt.health().add("db", [&ledger] { return ledger.ping(); });

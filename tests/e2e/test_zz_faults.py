@@ -39,6 +39,8 @@ from conftest import ADMIN_TOKEN
 from support import (HTTP_TIMEOUT, WaitTimeout, charges, committed_offset, find_record, new_order,
                      read_topic, status_history, wait_until)
 
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}  # operator endpoints: DLQ replay, gateway faults
+
 ORDERS = 240
 WORKERS = 6
 KILLS = 3
@@ -265,13 +267,13 @@ def _place_paced(stack, count: int, tokens=("tok_visa", "tok_visa", "tok_visa", 
 
 def test_gateway_failing_30_percent_charges_each_order_at_most_once(stack, smtp):
     started = _now_ms()
-    r = requests.post(f"{stack.gateway}/admin/faults", json={"errorRate": 0.3}, timeout=10)
+    r = requests.post(f"{stack.gateway}/admin/faults", headers=ADMIN, json={"errorRate": 0.3}, timeout=10)
     assert r.status_code == 200, r.text
     try:
         accepted = _place_paced(stack, 200)
         _check_invariants(stack, smtp, accepted, "gateway 30 % 5xx", unavailable_ok=True, since_ms=started)
     finally:
-        requests.delete(f"{stack.gateway}/admin/faults", timeout=10)
+        requests.delete(f"{stack.gateway}/admin/faults", headers=ADMIN, timeout=10)
 
 
 def _metric(url: str, name: str, label: str = "") -> float:
@@ -291,7 +293,7 @@ def test_gateway_resetting_the_connection_after_committing_never_charges_twice(s
     payment = stack.urls["payment-service"]
     resets_before = _metric(stack.gateway, "gateway_faults_injected_total", 'kind="reset"')
     lost_before = _metric(payment, "payment_gateway_request_seconds_count", 'result="io"')
-    r = requests.post(f"{stack.gateway}/admin/faults", json={"resetAfterCommitRate": 0.3}, timeout=10)
+    r = requests.post(f"{stack.gateway}/admin/faults", headers=ADMIN, json={"resetAfterCommitRate": 0.3}, timeout=10)
     assert r.status_code == 200, r.text
     try:
         accepted = _place_paced(stack, 200)
@@ -299,7 +301,7 @@ def test_gateway_resetting_the_connection_after_committing_never_charges_twice(s
         _check_invariants(stack, smtp, accepted, "gateway reset after commit", unavailable_ok=True,
                           since_ms=started)
     finally:
-        requests.delete(f"{stack.gateway}/admin/faults", timeout=10)
+        requests.delete(f"{stack.gateway}/admin/faults", headers=ADMIN, timeout=10)
     resets = _metric(stack.gateway, "gateway_faults_injected_total", 'kind="reset"') - resets_before
     lost = _metric(payment, "payment_gateway_request_seconds_count", 'result="io"') - lost_before
     assert resets > 0, "no connection was reset: the fault was not injected"
@@ -321,13 +323,13 @@ def test_gateway_answering_after_the_client_deadline_is_reconciled_not_charged_t
 
     lost_before = lost_answers()
     delayed_before = _metric(stack.gateway, "gateway_faults_injected_total", 'kind="latency"')
-    r = requests.post(f"{stack.gateway}/admin/faults", json={"latencyMs": 2500}, timeout=10)
+    r = requests.post(f"{stack.gateway}/admin/faults", headers=ADMIN, json={"latencyMs": 2500}, timeout=10)
     assert r.status_code == 200, r.text
     try:
         accepted = _place_paced(stack, LATE_ORDERS, tokens=("tok_visa",))
         _check_invariants(stack, smtp, accepted, "gateway latency above the client deadline", since_ms=started)
     finally:
-        requests.delete(f"{stack.gateway}/admin/faults", timeout=10)
+        requests.delete(f"{stack.gateway}/admin/faults", headers=ADMIN, timeout=10)
     lost = lost_answers() - lost_before
     delayed = _metric(stack.gateway, "gateway_faults_injected_total", 'kind="latency"') - delayed_before
     # The gateway delays every call past the deadline: each order's first call is given up,
@@ -339,7 +341,6 @@ def test_gateway_answering_after_the_client_deadline_is_reconciled_not_charged_t
 
 OUTAGE_ORDERS = 30
 DLQ = "payment-service.dlq"
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def _replay(stack, body: dict) -> dict:
@@ -371,7 +372,7 @@ def test_gateway_outage_longer_than_the_retry_budget_then_dlq_replay_confirms_ea
     is charged once and CONFIRMED; its customer gets the failure email, then one
     confirmation. Replaying the same records again (forced) changes nothing."""
     started = _now_ms()
-    r = requests.post(f"{stack.gateway}/admin/faults", json={"outage": True}, timeout=10)
+    r = requests.post(f"{stack.gateway}/admin/faults", headers=ADMIN, json={"outage": True}, timeout=10)
     assert r.status_code == 200, r.text
     try:
         accepted = _place_paced(stack, OUTAGE_ORDERS, tokens=("tok_visa",))
@@ -381,7 +382,7 @@ def test_gateway_outage_longer_than_the_retry_budget_then_dlq_replay_confirms_ea
 
         wait_until(all_failed, SETTLE_S, f"{OUTAGE_ORDERS} orders to fail during the outage")
     finally:
-        requests.delete(f"{stack.gateway}/admin/faults", timeout=10)
+        requests.delete(f"{stack.gateway}/admin/faults", headers=ADMIN, timeout=10)
     for order_id in accepted:
         o = _order(stack, order_id)
         assert o["failureReason"] == "payment-gateway-unavailable", o

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -99,18 +101,48 @@ def _topic_bytes(bootstrap: str) -> tuple[int, dict[str, list[str]]]:
     return count, found
 
 
+def _database_cells(path: Path) -> tuple[int, dict[str, list[str]]]:
+    """Every cell of every table of a SQLite database (its WAL included), scanned one by one:
+    a file's raw bytes put neighbouring columns side by side (a client's X-Correlation-ID
+    "533105232082" next to a "2026-…" timestamp reads as one 16-digit number)."""
+    found: dict[str, list[str]] = {}
+    cells = 0
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in db.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    if value is None:
+                        continue
+                    cells += 1
+                    data = value if isinstance(value, bytes) else str(value).encode()
+                    if hits := card_numbers(data):
+                        found.setdefault(f"{path.name}:{table}", []).extend(hits)
+    finally:
+        db.close()
+    return cells, found
+
+
 def test_no_card_number_in_logs_databases_mail_or_topics(stack, smtp):
-    files = [p for p in stack.run_dir.rglob("*") if p.is_file()]
+    entries = [p for p in stack.run_dir.rglob("*") if p.is_file()]
+    databases = [p for p in entries if p.name.endswith(".db")]
+    sqlite_files = [p for p in entries if p.name.endswith((".db", ".db-wal", ".db-shm", ".db-journal"))]
+    files = [p for p in entries if p not in sqlite_files]
     logs = [p for p in files if "logs" in p.parts]
-    databases = [p for p in files if p.name.endswith((".db", ".db-wal", ".sqlite", ".sqlite-wal"))]
     assert logs and databases, f"nothing to scan in {stack.run_dir}"
     found = {str(p): card_numbers(p.read_bytes()) for p in files}
+    cells = 0
+    for db in databases:
+        n, hits = _database_cells(db)
+        cells += n
+        found.update(hits)
     mails = [m.text().encode() for m in smtp.messages]  # raw and decoded parts
     found.update({f"smtp message {i}": card_numbers(m) for i, m in enumerate(mails)})
     records, topic_hits = _topic_bytes(stack.kafka)
     found.update(topic_hits)
     found = {where: hits for where, hits in found.items() if hits}
-    print(f"card-data scan: {len(files)} files ({len(logs)} logs, {len(databases)} databases, "
-          f"{sum(p.stat().st_size for p in files)} bytes), {len(mails)} emails, "
+    print(f"card-data scan: {len(files)} files ({len(logs)} logs, {sum(p.stat().st_size for p in files)} bytes), "
+          f"{len(databases)} databases ({cells} cells), {len(mails)} emails, "
           f"{records} topic records: {sum(len(h) for h in found.values())} card numbers")
     assert not found, "card numbers found:\n" + json.dumps(found, indent=1)[:3000]

@@ -10,6 +10,7 @@
 #include "libs/http/offload.hpp"
 #include "libs/http/response.hpp"
 #include "libs/observability/log.hpp"
+#include "libs/runtime/admin.hpp"
 
 namespace orderflow::alerting::handlers {
 namespace {
@@ -23,7 +24,6 @@ constexpr std::int64_t kMaxMessages = 500;
 constexpr int kDefaultReplays = 100;
 constexpr int kMaxReplays = 1000;
 constexpr std::size_t kMaxTopicName = 249;  // Kafka's limit
-constexpr std::string_view kRealm = "Bearer realm=\"orderflow-admin\"";
 
 Response invalid(std::string_view field, std::string_view detail) {
   std::vector<http::FieldError> errors{{std::string(field), std::string(detail)}};
@@ -56,35 +56,12 @@ bool is_json_content_type(std::string_view ct) {
 // Who is calling, or the response that refuses the call.
 std::variant<std::string, Response> authorize(const DlqApiDeps& d, const http::RequestContext& ctx,
                                               std::string_view route) {
-  std::optional<std::string_view> header;
-  if (auto it = ctx.request.find(http::bhttp::field::authorization); it != ctx.request.end())
-    header = std::string_view(it->value().data(), it->value().size());
-  auto check = domain::check_admin(d.tokens, header);
-  using Outcome = domain::AdminCheck::Outcome;
-  switch (check.outcome) {
-    case Outcome::kAllowed:
-      return check.who;
-    case Outcome::kDisabled:
-      return http::problem(
-          Status::forbidden, "admin-disabled", "Forbidden",
-          "DLQ operations are disabled because no admin token is configured: start "
-          "alerting-service with --admin-token <token> (or ORDERFLOW_ADMIN_TOKEN=<token>; "
-          "<name>:<token> entries, comma-separated, name who replays) and send "
-          "'Authorization: Bearer <token>'");
-    case Outcome::kMissing:
-    case Outcome::kInvalid:
-      break;
-  }
-  const bool missing = check.outcome == Outcome::kMissing;
-  log::warn("admin request refused", {{"route", route},
-                                      {"reason", missing ? "no bearer token" : "unknown token"},
-                                      {"correlationId", ctx.correlation_id}});
-  auto res = http::problem(Status::unauthorized, "unauthorized", "Unauthorized",
-                           missing ? "this endpoint needs 'Authorization: Bearer <admin token>'"
-                                   : "the bearer token is not a valid admin token");
-  res.set(http::bhttp::field::www_authenticate,
-          missing ? std::string(kRealm) : std::string(kRealm) + ", error=\"invalid_token\"");
-  return res;
+  return runtime::authorize_admin(
+      d.tokens, ctx, route,
+      "DLQ operations are disabled because no admin token is configured: start "
+      "alerting-service with --admin-token <token> (or ORDERFLOW_ADMIN_TOKEN=<token>; "
+      "<name>:<token> entries, comma-separated, name who replays) and send "
+      "'Authorization: Bearer <token>'");
 }
 
 Response ops_problem(const operations::OpsError& e) {

@@ -4,6 +4,7 @@
 
 #include "libs/http/response.hpp"
 #include "libs/observability/log.hpp"
+#include "libs/runtime/admin.hpp"
 #include "services/payment_gateway/handlers/codec.hpp"
 
 namespace orderflow::payment_gateway {
@@ -20,9 +21,21 @@ void log_faults(std::string_view msg, const FaultConfig& c, const std::string& c
 }  // namespace
 
 void AdminHandlers::add_routes(http::Router& router) {
-  router.add(http::Verb::get, "/admin/faults", [this](http::RequestContext& ctx) { return get_faults(ctx); });
-  router.add(http::Verb::post, "/admin/faults", [this](http::RequestContext& ctx) { return update_faults(ctx); });
-  router.add(http::Verb::delete_, "/admin/faults", [this](http::RequestContext& ctx) { return clear_faults(ctx); });
+  using Method = http::asio::awaitable<http::Response> (AdminHandlers::*)(http::RequestContext&);
+  // Each route admits an admin first; the method runs only for one.
+  auto guarded = [this](Method method) -> http::Handler {
+    return [this, method](http::RequestContext& ctx) -> http::asio::awaitable<http::Response> {
+      auto who = runtime::authorize_admin(
+          tokens_, ctx, "/admin/faults",
+          "fault injection is disabled because no admin token is configured: start payment-gateway "
+          "with --admin-token <token> (or ORDERFLOW_ADMIN_TOKEN) and send 'Authorization: Bearer <token>'");
+      if (auto* refusal = std::get_if<http::Response>(&who)) co_return std::move(*refusal);
+      co_return co_await (this->*method)(ctx);
+    };
+  };
+  router.add(http::Verb::get, "/admin/faults", guarded(&AdminHandlers::get_faults));
+  router.add(http::Verb::post, "/admin/faults", guarded(&AdminHandlers::update_faults));
+  router.add(http::Verb::delete_, "/admin/faults", guarded(&AdminHandlers::clear_faults));
 }
 
 http::asio::awaitable<http::Response> AdminHandlers::get_faults(http::RequestContext&) {

@@ -1,14 +1,20 @@
 #pragma once
 
+#include <vector>
+
+#include "libs/auth/admin_tokens.hpp"
 #include "libs/http/router.hpp"
 #include "services/payment_gateway/domain/faults.hpp"
 
 namespace orderflow::payment_gateway {
 
 // GET/POST/DELETE /admin/faults: read, partially update or switch off fault injection.
+// Operator endpoints: each call needs `Authorization: Bearer <admin token>` (the
+// `admin-token` setting, as on alerting-service); without a configured token they are 403.
 class AdminHandlers final {
  public:
-  explicit AdminHandlers(FaultState& faults) : faults_(faults) {}
+  AdminHandlers(FaultState& faults, std::vector<auth::AdminToken> tokens)
+      : faults_(faults), tokens_(std::move(tokens)) {}
 
   void add_routes(http::Router& router);
 
@@ -18,6 +24,7 @@ class AdminHandlers final {
 
  private:
   FaultState& faults_;
+  std::vector<auth::AdminToken> tokens_;
 };
 
 }  // namespace orderflow::payment_gateway

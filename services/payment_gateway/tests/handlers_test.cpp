@@ -30,6 +30,7 @@ class HandlersTest : public ::testing::Test {
                 const std::string& key = {}, std::map<std::string, std::string> query = {}) {
     http::Request req{verb, path, 11};
     if (!key.empty()) req.set("Idempotency-Key", key);
+    if (path.starts_with("/admin/") && !admin_auth_.empty()) req.set(http::bhttp::field::authorization, admin_auth_);
     req.set(http::bhttp::field::content_type, "application/json");
     req.body() = body;
     auto match = router_.match(verb, path);
@@ -73,7 +74,8 @@ class HandlersTest : public ::testing::Test {
   metrics::Registry registry_;
   Probe probe_{registry_, faults_};
   ChargeHandlers charges_{ledger_, pool_, faults_, probe_, {std::chrono::milliseconds(200)}};
-  AdminHandlers admin_{faults_};
+  AdminHandlers admin_{faults_, auth::parse_admin_tokens("ops:test-admin-token")};
+  std::string admin_auth_ = "Bearer test-admin-token";  // sent on /admin/ calls
   http::Router router_;
 };
 
@@ -275,6 +277,41 @@ TEST_F(HandlersTest, CountsOutcomesInMetrics) {
   EXPECT_NE(text.find("gateway_charges_total{outcome=\"declined\"} 1"), std::string::npos);
   EXPECT_NE(text.find("gateway_charges_total{outcome=\"error\"} 1"), std::string::npos);
   EXPECT_NE(text.find("gateway_idempotent_replays_total 1"), std::string::npos);
+}
+
+TEST_F(HandlersTest, FaultInjectionNeedsTheAdminToken) {
+  admin_auth_.clear();
+  auto missing = call(Verb::post, "/admin/faults", R"({"outage":true})");
+  EXPECT_EQ(missing.result_int(), 401);
+  EXPECT_NE(std::string(missing[http::bhttp::field::www_authenticate]).find("Bearer"), std::string::npos);
+  admin_auth_ = "Bearer not-the-token";
+  EXPECT_EQ(call(Verb::get, "/admin/faults").result_int(), 401);
+  EXPECT_EQ(call(Verb::delete_, "/admin/faults").result_int(), 401);
+  EXPECT_FALSE(faults_.snapshot().outage) << "a refused call changed nothing";
+  admin_auth_ = "Bearer test-admin-token";
+  EXPECT_EQ(call(Verb::get, "/admin/faults").result_int(), 200);
+}
+
+TEST(GatewayAdmin, WithoutAConfiguredTokenFaultInjectionIsOff) {
+  FaultState faults{FaultConfig{}};
+  AdminHandlers admin(faults, {});
+  http::Router router;
+  admin.add_routes(router);
+  http::Request req{Verb::post, "/admin/faults", 11};
+  req.set(http::bhttp::field::authorization, "Bearer anything");
+  req.body() = R"({"outage":true})";
+  auto match = router.match(Verb::post, "/admin/faults");
+  ASSERT_NE(match.handler, nullptr);
+  asio::io_context ioc;
+  Response out;
+  http::RequestContext ctx{req, match.params, {}, "corr-1", trace::Context::root()};
+  asio::co_spawn(ioc, (*match.handler)(ctx), [&](std::exception_ptr e, Response r) {
+    ASSERT_FALSE(e);
+    out = std::move(r);
+  });
+  ioc.run();
+  EXPECT_EQ(out.result_int(), 403);
+  EXPECT_FALSE(faults.snapshot().outage);
 }
 
 }  // namespace
