@@ -20,10 +20,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from support import charges, new_order, wait_until
+from support import charges, new_order, read_to_end, wait_until
 
 pytestmark = pytest.mark.cluster
 
@@ -76,32 +75,10 @@ def _confirmed(stack, order_id: str) -> bool:
 def _events_by_order(bootstrap: str, topic: str, wanted: set[str]) -> dict[str, list[str]]:
     """ce_type of every record of `topic` whose key is one of `wanted`, read from the start
     of every partition up to its end now."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"orderflow-e2e-{uuid.uuid4()}",
-                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
-    try:
-        meta = consumer.list_topics(topic, timeout=10)
-        ends = {}
-        for pid in meta.topics[topic].partitions:
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, pid), timeout=10)
-            ends[pid] = high
-        consumer.assign([TopicPartition(topic, pid, 0) for pid in ends])
-        seen: dict[str, list[str]] = collections.defaultdict(list)
-        remaining = {pid for pid, high in ends.items() if high > 0}
-        deadline = time.monotonic() + 120
-        while remaining and time.monotonic() < deadline:
-            msg = consumer.poll(1.0)
-            if msg is None or msg.error():
-                continue
-            key = (msg.key() or b"").decode()
-            if key in wanted:
-                ctype = dict(msg.headers() or []).get("ce_type", b"").decode()
-                seen[key].append(ctype)
-            if msg.offset() + 1 >= ends[msg.partition()]:
-                remaining.discard(msg.partition())
-        assert not remaining, f"could not read {topic} partitions {sorted(remaining)} to their end"
-        return seen
-    finally:
-        consumer.close()
+    seen: dict[str, list[str]] = collections.defaultdict(list)
+    for r in read_to_end(bootstrap, topic, lambda r: r.key in wanted, timeout=120):
+        seen[r.key].append(r.headers.get("ce_type", ""))
+    return seen
 
 
 def test_killing_the_partition_leader_broker_loses_nothing_and_charges_nothing_twice(stack):
