@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "libs/kafka/client_events.hpp"
+#include "libs/kafka/handle_record.hpp"
 #include "libs/observability/log.hpp"
 
 namespace orderflow::kafka {
@@ -66,13 +67,14 @@ std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
   return r;
 }
 
-void Consumer::store(const Record& record) {
-  std::unique_ptr<RdKafka::TopicPartition> tp(
-      RdKafka::TopicPartition::create(record.topic, record.partition, record.offset + 1));
+void Consumer::store(const Record& record) { store_offset(record.topic, record.partition, record.offset + 1); }
+
+void Consumer::store_offset(const std::string& topic, std::int32_t partition, std::int64_t next_offset) {
+  std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(topic, partition, next_offset));
   std::vector<RdKafka::TopicPartition*> list{tp.get()};
   auto rc = consumer_->offsets_store(list);
   if (rc != RdKafka::ERR_NO_ERROR && rc != RdKafka::ERR__STATE) {
-    log::warn("offset store failed", {{"topic", record.topic}, {"error", RdKafka::err2str(rc)}});
+    log::warn("offset store failed", {{"topic", topic}, {"error", RdKafka::err2str(rc)}});
   }
 }
 
@@ -108,39 +110,56 @@ bool ConsumerLoop::wait_backoff(std::chrono::milliseconds d) {
 }
 
 void ConsumerLoop::run() {
+  const auto wait = [this](std::chrono::milliseconds d) { return wait_backoff(d); };
   while (running_) {
     auto record = consumer_.poll(std::chrono::milliseconds(100));
     if (!record) continue;
-    auto backoff = std::chrono::milliseconds(100);
-    const auto traceparent = record->header("traceparent").value_or("");
-    for (;;) {
-      auto span = tracer_ != nullptr ? tracer_->start(record->topic + " " + record->header("ce_type").value_or("record"),
-                                                      trace::SpanKind::kConsumer, traceparent)
-                                     : trace::Span();
-      const auto context = tracer_ != nullptr ? span.context() : trace::Context::continue_or_start(traceparent);
-      span.tag("messaging.system", "kafka");
-      span.tag("messaging.destination", record->topic);
-      span.tag("messaging.kafka.partition", std::to_string(record->partition));
-      span.tag("messaging.kafka.offset", std::to_string(record->offset));
-      span.tag("messaging.kafka.key", record->key);
-      span.tag("messaging.consumer.group", consumer_.group_id());
-      try {
-        trace::ScopedContext scope(context);
-        handler_(*record);
-        consumer_.store(*record);
-        healthy_ = true;
-        break;
-      } catch (const std::exception& e) {
-        healthy_ = false;
-        span.tag("error", e.what());
-        log::error("record handling failed; will retry", {{"consumer", name_}, {"topic", record->topic},
-                                                           {"key", record->key}, {"error", e.what()},
-                                                           {"traceId", context.trace_id}});
-        if (!wait_backoff(backoff)) return;  // stopping: the record is redelivered after restart
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    // Stopping mid-record: it is not stored, so it is redelivered after the restart.
+    if (!detail::handle_until_done(*record, handler_, name_, consumer_.group_id(), tracer_, failing_, wait)) return;
+    consumer_.store(*record);
+  }
+}
+
+namespace detail {
+
+bool handle_until_done(const Record& record, const std::function<void(const Record&)>& handler,
+                       const std::string& loop_name, const std::string& group, trace::Tracer* tracer,
+                       std::atomic<int>& failing, const std::function<bool(std::chrono::milliseconds)>& wait) {
+  auto backoff = std::chrono::milliseconds(100);
+  bool failed = false;
+  const auto traceparent = record.header("traceparent").value_or("");
+  for (;;) {
+    auto span = tracer != nullptr ? tracer->start(record.topic + " " + record.header("ce_type").value_or("record"),
+                                                  trace::SpanKind::kConsumer, traceparent)
+                                  : trace::Span();
+    const auto context = tracer != nullptr ? span.context() : trace::Context::continue_or_start(traceparent);
+    span.tag("messaging.system", "kafka");
+    span.tag("messaging.destination", record.topic);
+    span.tag("messaging.kafka.partition", std::to_string(record.partition));
+    span.tag("messaging.kafka.offset", std::to_string(record.offset));
+    span.tag("messaging.kafka.key", record.key);
+    span.tag("messaging.consumer.group", group);
+    try {
+      trace::ScopedContext scope(context);
+      handler(record);
+      if (failed) --failing;
+      return true;
+    } catch (const std::exception& e) {
+      if (!failed) ++failing;
+      failed = true;
+      span.tag("error", e.what());
+      log::error("record handling failed; will retry", {{"consumer", loop_name}, {"topic", record.topic},
+                                                         {"key", record.key}, {"error", e.what()},
+                                                         {"traceId", context.trace_id}});
+      if (!wait(backoff)) {
+        --failing;
+        return false;
       }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
     }
   }
 }
+
+}  // namespace detail
 
 }  // namespace orderflow::kafka

@@ -36,7 +36,10 @@ class Consumer final {
   Consumer& operator=(const Consumer&) = delete;
 
   std::optional<Record> poll(std::chrono::milliseconds timeout);
+  // Marks `record` done: its offset + 1 is committed with the next commit.
   void store(const Record& record);
+  // The partition's next offset to commit (every record below it is done).
+  void store_offset(const std::string& topic, std::int32_t partition, std::int64_t next_offset);
   // Leaves the group after committing stored offsets. Idempotent.
   void close();
   const std::string& group_id() const { return group_id_; }
@@ -64,7 +67,7 @@ class ConsumerLoop final {
   void start();
   // Stops polling after the record in hand, then closes the consumer (commits offsets).
   void stop();
-  bool healthy() const { return healthy_.load(); }
+  bool healthy() const { return failing_.load() == 0; }
 
  private:
   void run();
@@ -75,7 +78,7 @@ class ConsumerLoop final {
   std::string name_;
   trace::Tracer* tracer_;
   std::atomic<bool> running_{false};
-  std::atomic<bool> healthy_{true};
+  std::atomic<int> failing_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::thread thread_;

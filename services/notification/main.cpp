@@ -8,6 +8,7 @@
 #include "libs/events/cloud_event.hpp"
 #include "libs/kafka/admin.hpp"
 #include "libs/kafka/consumer.hpp"
+#include "libs/kafka/keyed_loop.hpp"
 #include "libs/kafka/dlq.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/mail/mailer.hpp"
@@ -73,9 +74,10 @@ int main(int argc, char** argv) {
         [&stopping](std::chrono::milliseconds d) { return stopping.wait_for(d); },
         [] { return now_epoch_ms(); }, probe, options);
     kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, kService, &rt.metrics());
-    kafka::ConsumerLoop loop(
-        consumer, [&handler](const kafka::Record& r) { handler.handle(r); }, events::kOrderEvents,
-        &rt.tracer());
+    // Emails of different orders go out at the same time (an SMTP hand-off takes a while).
+    kafka::KeyedConsumerLoop loop(consumer, [&handler](const kafka::Record& r) { handler.handle(r); },
+                                  events::kOrderEvents, kafka::KeyedConsumerLoop::Options::from(settings, 32),
+                                  &rt.tracer());
 
     notification::handlers::add_routes(rt.router(), rt.blocking_pool(), repo);
     rt.health().add("kafka", [&producer] { return producer.ping(std::chrono::seconds(2)); });

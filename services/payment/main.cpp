@@ -7,6 +7,7 @@
 #include "libs/http/client.hpp"
 #include "libs/kafka/admin.hpp"
 #include "libs/kafka/consumer.hpp"
+#include "libs/kafka/keyed_loop.hpp"
 #include "libs/kafka/dlq.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/kafka/sqlite_parking_store.hpp"
@@ -101,8 +102,9 @@ int main(int argc, char** argv) {
     kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, "payment-service", &rt.metrics());
     kafka::Consumer retry_consumer(kafka_config, group + "-retry", {events::kPaymentRetry}, "payment-service-retry",
                                   &rt.metrics());
-    kafka::ConsumerLoop loop(consumer, [&](const kafka::Record& r) { parking.handle(r); }, "order-events",
-                             &rt.tracer());
+    // Hundreds of charges in flight: a slow gateway answer holds up only its own order.
+    kafka::KeyedConsumerLoop loop(consumer, [&](const kafka::Record& r) { parking.handle(r); }, "order-events",
+                                  kafka::KeyedConsumerLoop::Options::from(settings, 256), &rt.tracer());
     kafka::ConsumerLoop retry_loop(retry_consumer, [&](const kafka::Record& r) { retry_handler.handle(r); },
                                    "payment-retry", &rt.tracer());
 

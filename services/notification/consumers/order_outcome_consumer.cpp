@@ -82,7 +82,7 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
   // Check before sending, record after sending.
   const auto key = std::make_pair(event.order_id, *outcome);
   domain::Known known = repo_.lookup(ce.id, event.order_id, *outcome);
-  known.sent_not_recorded = sent_not_recorded_.contains(key);
+  known.sent_not_recorded = sent_not_recorded(key).has_value();
   const auto action = domain::decide(known);
   switch (action) {
     case domain::Action::kSkipRedelivered:
@@ -91,8 +91,8 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
       log::info("customer already notified of this outcome; nothing sent", ids);
       return;
     case domain::Action::kRecordOnly: {
-      repo_.record(sent_not_recorded_.at(key));  // throws again while the database is down
-      sent_not_recorded_.erase(key);
+      repo_.record(*sent_not_recorded(key));  // throws again while the database is down
+      forget_sent(key);
       log::info("recorded a notification sent earlier", ids);
       return;
     }
@@ -151,8 +151,25 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
                                   {"attempts", std::to_string(result.attempts)}});
   // A crash between the send above and this record means one more email after the
   // restart; a database error here is retried without a second email (see the header).
-  sent_not_recorded_[key] = sent;
+  remember_sent(key, sent);
   repo_.record(sent);
+  forget_sent(key);
+}
+
+std::optional<repository::Notification> OrderOutcomeConsumer::sent_not_recorded(const SentKey& key) const {
+  std::lock_guard lock(sent_mu_);
+  auto it = sent_not_recorded_.find(key);
+  if (it == sent_not_recorded_.end()) return std::nullopt;
+  return it->second;
+}
+
+void OrderOutcomeConsumer::remember_sent(const SentKey& key, const repository::Notification& sent) {
+  std::lock_guard lock(sent_mu_);
+  sent_not_recorded_[key] = sent;
+}
+
+void OrderOutcomeConsumer::forget_sent(const SentKey& key) {
+  std::lock_guard lock(sent_mu_);
   sent_not_recorded_.erase(key);
 }
 

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -16,8 +18,9 @@
 
 namespace orderflow::notification::consumers {
 
-// Handles one record of order-events (on the ConsumerLoop's thread): decode, decide, send,
-// record. Returning means "done, store the offset"; throwing means "try this record again".
+// Handles one record of order-events: decode, decide, send, record. Thread-safe: the
+// keyed consumer loop runs records of different orders at the same time (never two of
+// one order). Returning means "done, store the offset"; throwing means "try this record again".
 //   OrderConfirmed / OrderFailed -> one email to customerEmail, recorded
 //   other event types            -> skipped
 //   malformed / unknown schema   -> the DLQ (reason = decode error code)
@@ -55,9 +58,15 @@ class OrderOutcomeConsumer final {
   Probe& probe_;
   Options options_;
   std::string sender_domain_;
+  using SentKey = std::pair<std::string, domain::Outcome>;
+  std::optional<repository::Notification> sent_not_recorded(const SentKey& key) const;
+  void remember_sent(const SentKey& key, const repository::Notification& sent);
+  void forget_sent(const SentKey& key);
+
   // Emails sent whose record failed to be written (the database hiccuped): when the record
-  // comes back, it is recorded without a second email. Only touched on the consumer thread.
-  std::map<std::pair<std::string, domain::Outcome>, repository::Notification> sent_not_recorded_;
+  // comes back, it is recorded without a second email.
+  mutable std::mutex sent_mu_;
+  std::map<SentKey, repository::Notification> sent_not_recorded_;
 };
 
 }  // namespace orderflow::notification::consumers
