@@ -1,7 +1,13 @@
-// The SQLite backend: one connection to a database file in WAL mode, synchronous=FULL.
+// The SQLite backend: one connection to a database file in WAL mode, synchronous=FULL,
+// with its prepared statements kept for reuse.
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "libs/storage/database.hpp"
 
@@ -64,6 +70,66 @@ class SqliteCursor final : public Cursor {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Prepared statements are kept for reuse: parsing and planning a statement costs more
+// than running it for the small queries of a service. A Statement hands its cursor back
+// (reset, bindings cleared) when it goes out of scope.
+class StatementPool final {
+ public:
+  std::unique_ptr<SqliteCursor> take(sqlite3* db, std::string_view sql) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = idle_.find(sql); it != idle_.end() && !it->second.empty()) {
+        auto cursor = std::move(it->second.back());
+        it->second.pop_back();
+        return cursor;
+      }
+    }
+    return std::make_unique<SqliteCursor>(db, sql);
+  }
+  void give_back(std::string_view sql, std::unique_ptr<SqliteCursor> cursor) noexcept {
+    cursor->reset();  // ends a half-read SELECT (its read transaction) and clears bindings
+    std::lock_guard lock(mu_);
+    auto& idle = idle_[std::string(sql)];
+    if (idle.size() < kMaxIdlePerStatement) idle.push_back(std::move(cursor));
+  }
+  void clear() {
+    std::lock_guard lock(mu_);
+    idle_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kMaxIdlePerStatement = 4;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<SqliteCursor>>, Hash, std::equal_to<>> idle_;
+};
+
+class PooledCursor final : public Cursor {
+ public:
+  PooledCursor(StatementPool& pool, sqlite3* db, std::string_view sql)
+      : pool_(pool), sql_(sql), cursor_(pool.take(db, sql)) {}
+  ~PooledCursor() override { pool_.give_back(sql_, std::move(cursor_)); }
+  PooledCursor(const PooledCursor&) = delete;
+  PooledCursor& operator=(const PooledCursor&) = delete;
+
+  void bind_text(int i, std::string_view v) override { cursor_->bind_text(i, v); }
+  void bind_int(int i, std::int64_t v) override { cursor_->bind_int(i, v); }
+  void bind_null(int i) override { cursor_->bind_null(i); }
+  bool step() override { return cursor_->step(); }
+  void reset() override { cursor_->reset(); }
+  std::string text(int col) const override { return cursor_->text(col); }
+  std::int64_t integer(int col) const override { return cursor_->integer(col); }
+  bool is_null(int col) const override { return cursor_->is_null(col); }
+
+ private:
+  StatementPool& pool_;
+  std::string sql_;
+  std::unique_ptr<SqliteCursor> cursor_;
+};
+
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(const std::string& path) {
@@ -86,6 +152,7 @@ class SqliteConnection final : public Connection {
     exec("PRAGMA foreign_keys=ON");
   }
   ~SqliteConnection() override {
+    statements_.clear();  // finalized before the connection closes
     if (db_) sqlite3_close_v2(db_);
   }
   SqliteConnection(const SqliteConnection&) = delete;
@@ -104,7 +171,9 @@ class SqliteConnection final : public Connection {
     }
   }
 
-  std::unique_ptr<Cursor> prepare(std::string_view sql) override { return std::make_unique<SqliteCursor>(db_, sql); }
+  std::unique_ptr<Cursor> prepare(std::string_view sql) override {
+    return std::make_unique<PooledCursor>(statements_, db_, sql);
+  }
   std::int64_t changes() const override { return sqlite3_changes64(db_); }
   void begin() override { exec("BEGIN IMMEDIATE"); }
   void commit() override { exec("COMMIT"); }
@@ -137,6 +206,7 @@ class SqliteConnection final : public Connection {
 
  private:
   sqlite3* db_ = nullptr;
+  StatementPool statements_;
 };
 
 }  // namespace

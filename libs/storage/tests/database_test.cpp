@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <string>
+#include <utility>
+#include <vector>
 #include <thread>
 
 #include "libs/storage/database.hpp"
@@ -55,6 +58,30 @@ TEST_P(DatabaseTest, TransactionRollsBackUnlessCommitted) {
   auto count = db->prepare("SELECT COUNT(*) FROM t");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.integer(0), 1);
+}
+
+// Statements are reused (SQLite keeps them prepared): one dropped half-read leaves no
+// bindings and no read snapshot behind.
+TEST_P(DatabaseTest, AStatementDroppedHalfReadLeavesNothingBehind) {
+  auto db = db_.open();
+  db->migrate(kMigrations);
+  for (auto [name, n] : {std::pair{"a", 1}, std::pair{"b", 2}, std::pair{"c", 3}}) {
+    db->prepare("INSERT INTO t(name, n) VALUES (?, ?)").bind_all(std::string_view(name), n).run();
+  }
+  const char* sql = "SELECT name FROM t WHERE n >= ? ORDER BY name";
+  {
+    auto s = db->prepare(sql);
+    s.bind(1, 0);
+    ASSERT_TRUE(s.step());
+    EXPECT_EQ(s.text(0), "a");
+  }  // dropped with rows left
+  auto other = db_.open();
+  other->prepare("INSERT INTO t(name, n) VALUES ('d', 4)").run();
+  auto s = db->prepare(sql);
+  s.bind(1, 3);
+  std::vector<std::string> names;
+  while (s.step()) names.push_back(s.text(0));
+  EXPECT_EQ(names, (std::vector<std::string>{"c", "d"})) << "fresh bindings and a fresh snapshot";
 }
 
 TEST_P(DatabaseTest, PingAnswersOnAnOpenDatabase) { EXPECT_TRUE(db_.open()->ping().ok()); }
