@@ -5,12 +5,21 @@
 
 namespace orderflow::kafka {
 
-KeyParking::KeyParking(ParkingStore& store, Handler handler) : store_(store), handler_(std::move(handler)) {}
+KeyParking::KeyParking(ParkingStore& store, Handler handler) : store_(store), handler_(std::move(handler)) {
+  for (auto& key : store_.held_keys()) maybe_held_.insert(std::move(key));
+}
+
+bool KeyParking::holds_locked(const std::string& key) {
+  if (!maybe_held_.contains(key)) return false;  // the common case: no store lookup
+  if (store_.holds(key)) return true;
+  maybe_held_.erase(key);
+  return false;
+}
 
 void KeyParking::handle(const Record& record) {
   {
     std::lock_guard lock(mu_);
-    if (!record.header(kReplayedFromHeader) && store_.holds(record.key)) {
+    if (!record.header(kReplayedFromHeader) && holds_locked(record.key)) {
       store_.park(record);
       log::info("record parked behind an earlier record of its key",
                 {{"key", record.key}, {"topic", record.topic}, {"partition", std::to_string(record.partition)},
@@ -24,11 +33,12 @@ void KeyParking::handle(const Record& record) {
 void KeyParking::block(const std::string& key, const std::string& reason) {
   std::lock_guard lock(mu_);
   store_.block(key, reason);
+  maybe_held_.insert(key);
 }
 
 bool KeyParking::blocked(const std::string& key) {
   std::lock_guard lock(mu_);
-  return store_.blocked(key);
+  return maybe_held_.contains(key) && store_.blocked(key);
 }
 
 void KeyParking::resolve(const std::string& key) {
@@ -36,7 +46,7 @@ void KeyParking::resolve(const std::string& key) {
     std::lock_guard lock(mu_);
     // Already being drained — by another thread, or by this one further up the stack (a
     // parked record handed on whose handler resolves its key again): that drain goes on.
-    if (draining_.count(key) || !store_.holds(key)) return;
+    if (draining_.count(key) || !holds_locked(key)) return;
     draining_.insert(key);
     store_.unblock(key);
   }
@@ -50,6 +60,7 @@ void KeyParking::resolve(const std::string& key) {
       if (!store_.blocked(key)) next = store_.first_parked(key);
       if (!next) {
         draining_.erase(key);
+        if (!store_.blocked(key)) maybe_held_.erase(key);
         return;
       }
     }

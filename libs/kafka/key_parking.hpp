@@ -71,9 +71,15 @@ class KeyParking final {
   void resolve_settled(const std::function<bool(const std::string&)>& is_resolved);
 
  private:
+  // Whether `key` is blocked or has parked records; the caller holds mu_.
+  bool holds_locked(const std::string& key);
+
   ParkingStore& store_;
   Handler handler_;
   std::mutex mu_;  // makes check-then-park and "nothing parked any more" atomic
+  // Every key that may be held (a superset, kept in memory: the gate is the only writer of
+  // its store), so the records of keys never held — nearly all — cost no store lookup.
+  std::set<std::string> maybe_held_;
   std::set<std::string> draining_;  // keys whose parked records resolve() is handing on
 };
 
