@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test` after deps and build: every test tier against real servers.
 #   1. a Kafka broker: the one already running, else one started here (and stopped at the end);
-#      Zipkin and PostgreSQL likewise (port ORDERFLOW_PG_PORT, here 55432 unless set: 5432 is
-#      where Debian's postgresql package starts its own cluster);
+#      Zipkin and PostgreSQL likewise (port ORDERFLOW_PG_PORT, here 25432 unless set: 5432 is
+#      where Debian's postgresql package starts its own cluster, and a port outside the
+#      ephemeral range 32768-60999 cannot be taken by some client connection's local end);
 #   2. unit + integration tests: ctest --preset release; the storage and repository tests
 #      run on SQLite and, label "postgres", on a fresh database of that server;
 #   3. deployment files: pytest tests/deploy (Dockerfile, docker-compose config; no engine);
@@ -43,7 +44,7 @@ else
   scripts/zipkin.sh start
 fi
 
-export ORDERFLOW_PG_PORT="${ORDERFLOW_PG_PORT:-55432}"
+export ORDERFLOW_PG_PORT="${ORDERFLOW_PG_PORT:-25432}"
 if scripts/postgres.sh status >/dev/null 2>&1; then
   ok "using the PostgreSQL already running on port $ORDERFLOW_PG_PORT"
 else
