@@ -37,9 +37,10 @@ namespace orderflow::storage {
 // it must be pure database work — no db.lock() (it would deadlock), no Transaction of its
 // own (nested SAVEPOINTs are fine), nothing that relies on the caller's thread-locals
 // (trace::current(), log context): capture what it needs by value or reference instead.
-// Its costs: a work waits for the batch before it (at most one commit's time), its locks
-// (PostgreSQL rows, SQLite's write lock) are held until the whole batch commits, and a
-// rolled-back work still shares the batch's transaction with the others.
+// It must let a database error propagate (on PostgreSQL the transaction is unusable after
+// one until the work's savepoint is rolled back).
+// Its costs: a work waits for the batch before it (at most one commit's time), and its
+// locks (PostgreSQL rows, SQLite's write lock) are held until the whole batch commits.
 //
 // Thread-safe: run() may be called from any number of threads.
 class GroupCommitter final {
