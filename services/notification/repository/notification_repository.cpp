@@ -50,14 +50,8 @@ bool NotificationRepository::record(const Notification& n) {
     db.prepare(
           "INSERT INTO notifications (order_id, outcome, recipient, subject, channel, event_id, correlation_id, "
           "sent_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-        .bind(1, sv(n.order_id))
-        .bind(2, domain::outcome_name(n.outcome))
-        .bind(3, sv(n.recipient))
-        .bind(4, sv(n.subject))
-        .bind(5, sv(n.channel))
-        .bind(6, sv(n.event_id))
-        .bind(7, sv(n.correlation_id))
-        .bind(8, n.sent_at_ms)
+        .bind_all(sv(n.order_id), domain::outcome_name(n.outcome), sv(n.recipient), sv(n.subject), sv(n.channel),
+                  sv(n.event_id), sv(n.correlation_id), n.sent_at_ms)
         .run();
     return db.changes() == 1;
   });
