@@ -31,26 +31,28 @@ bool GroupCommitter::stopping() const {
   return stopping_;
 }
 
-void GroupCommitter::submit_and_wait(Item& item) {
+void GroupCommitter::submit_and_wait(const std::shared_ptr<Item>& item) {
   {
     std::lock_guard lock(queue_mu_);
     if (stopping_) throw std::runtime_error("the group committer is stopping: nothing was written");
-    queue_.push_back(&item);
+    queue_.push_back(item);
+    // Under the lock: once the committer can see the item, this thread no longer touches
+    // the committer (which may be destroyed as soon as the item is answered).
+    queue_cv_.notify_one();
   }
-  queue_cv_.notify_one();
-  item.answered.acquire();
-  if (item.error) std::rethrow_exception(item.error);
+  item->answered.acquire();
+  if (item->error) std::rethrow_exception(item->error);
 }
 
 void GroupCommitter::commit_loop() {
-  std::vector<Item*> batch;
+  std::vector<std::shared_ptr<Item>> batch;
   std::unique_lock lock(queue_mu_);
   for (;;) {
     queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and nothing left to answer
     batch.clear();
     while (!queue_.empty() && batch.size() < max_batch_) {
-      batch.push_back(queue_.front());
+      batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
     lock.unlock();
@@ -59,13 +61,13 @@ void GroupCommitter::commit_loop() {
   }
 }
 
-void GroupCommitter::commit_batch(const std::vector<Item*>& batch) {
+void GroupCommitter::commit_batch(const std::vector<std::shared_ptr<Item>>& batch) {
   std::exception_ptr batch_error;
   std::uint64_t committed = 0;
   try {
     auto lock = db_.lock();
     Transaction tx(db_);
-    for (Item* item : batch) {
+    for (const auto& item : batch) {
       db_.exec("SAVEPOINT group_commit_item");
       try {
         item->call(item->work, db_);
@@ -83,9 +85,9 @@ void GroupCommitter::commit_batch(const std::vector<Item*>& batch) {
   } catch (...) {
     batch_error = std::current_exception();  // nothing of this batch is stored
   }
-  for (Item* item : batch) {
+  for (const auto& item : batch) {
     if (batch_error) item->error = batch_error;
-    item->answered.release();  // the caller may return and free `item` from here on
+    item->answered.release();  // the caller may return from here on (`work` is gone then)
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <semaphore>
@@ -71,7 +72,8 @@ class GroupCommitter final {
   bool stopping() const;
 
  private:
-  // One caller's work, on the caller's stack while it waits.
+  // One caller's work. Shared by the caller and the committer, so that it outlives the
+  // committer's release() even when the caller returns at once.
   struct Item final {
     void (*call)(void* work, Database& db) = nullptr;
     void* work = nullptr;
@@ -83,15 +85,15 @@ class GroupCommitter final {
     (*static_cast<F*>(f))(db);
   }
 
-  void submit_and_wait(Item& item);
+  void submit_and_wait(const std::shared_ptr<Item>& item);
   void commit_loop();
-  void commit_batch(const std::vector<Item*>& batch);
+  void commit_batch(const std::vector<std::shared_ptr<Item>>& batch);
 
   Database& db_;
   const std::size_t max_batch_;
   mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::deque<Item*> queue_;
+  std::deque<std::shared_ptr<Item>> queue_;
   bool stopping_ = false;
   std::atomic<std::uint64_t> batches_committed_{0};
   std::atomic<std::uint64_t> items_committed_{0};
@@ -104,16 +106,16 @@ std::invoke_result_t<Work&, Database&> GroupCommitter::run(Work&& work) {
   using Result = std::invoke_result_t<Work&, Database&>;
   if constexpr (std::is_void_v<Result>) {
     auto call = [&work](Database& db) { work(db); };
-    Item item;
-    item.call = &invoke<decltype(call)>;
-    item.work = &call;
+    auto item = std::make_shared<Item>();
+    item->call = &invoke<decltype(call)>;
+    item->work = &call;
     submit_and_wait(item);
   } else {
     std::optional<Result> result;
     auto call = [&work, &result](Database& db) { result.emplace(work(db)); };
-    Item item;
-    item.call = &invoke<decltype(call)>;
-    item.work = &call;
+    auto item = std::make_shared<Item>();
+    item->call = &invoke<decltype(call)>;
+    item->work = &call;
     submit_and_wait(item);
     return std::move(*result);
   }
