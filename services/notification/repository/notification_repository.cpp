@@ -46,21 +46,15 @@ domain::Known NotificationRepository::lookup(const std::string& event_id,
 }
 
 bool NotificationRepository::record(const Notification& n) {
-  auto lock = db_.lock();
-  auto st = db_.prepare(
-      "INSERT INTO notifications (order_id, outcome, recipient, subject, channel, event_id, "
-      "correlation_id,"
-      " sent_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
-  st.bind(1, sv(n.order_id))
-      .bind(2, domain::outcome_name(n.outcome))
-      .bind(3, sv(n.recipient))
-      .bind(4, sv(n.subject))
-      .bind(5, sv(n.channel))
-      .bind(6, sv(n.event_id))
-      .bind(7, sv(n.correlation_id))
-      .bind(8, n.sent_at_ms);
-  st.run();
-  return db_.changes() == 1;
+  return committer_.run([&n](storage::Database& db) {
+    db.prepare(
+          "INSERT INTO notifications (order_id, outcome, recipient, subject, channel, event_id, correlation_id, "
+          "sent_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind_all(sv(n.order_id), domain::outcome_name(n.outcome), sv(n.recipient), sv(n.subject), sv(n.channel),
+                  sv(n.event_id), sv(n.correlation_id), n.sent_at_ms)
+        .run();
+    return db.changes() == 1;
+  });
 }
 
 std::vector<Notification> NotificationRepository::list(const std::optional<std::string>& order_id,

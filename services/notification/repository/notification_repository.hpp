@@ -7,6 +7,7 @@
 
 #include "libs/common/result.hpp"
 #include "libs/storage/database.hpp"
+#include "libs/storage/group_commit.hpp"
 #include "services/notification/domain/notification.hpp"
 
 namespace orderflow::notification::repository {
@@ -25,15 +26,17 @@ struct Notification final {
 
 // The notifications table: UNIQUE(order_id, outcome) and UNIQUE(event_id) make "one email
 // per order outcome" a database fact. Thread-safe: every call takes the database lock.
+// record() is group-committed (storage::GroupCommitter): the consumer's workers share one
+// transaction and one fsync per batch.
 class NotificationRepository final {
  public:
-  explicit NotificationRepository(storage::Database& db);  // applies migrations
+  explicit NotificationRepository(storage::Database& db);  // applies migrations; `db` outlives it
 
   // Whether this event, or any event for this order's outcome, is already recorded.
   domain::Known lookup(const std::string& event_id, const std::string& order_id,
                        domain::Outcome outcome);
   // Records a sent notification. False when it was already recorded (same event or same
-  // order outcome): the caller has nothing more to do.
+  // order outcome): the caller has nothing more to do. Returns once it is committed.
   bool record(const Notification& n);
   // Newest first; all of one order's, or the latest `limit` overall.
   std::vector<Notification> list(const std::optional<std::string>& order_id, int limit);
@@ -41,6 +44,7 @@ class NotificationRepository final {
 
  private:
   storage::Database& db_;
+  storage::GroupCommitter committer_{db_};
 };
 
 }  // namespace orderflow::notification::repository

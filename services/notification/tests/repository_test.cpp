@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "libs/common/ids.hpp"
 #include "libs/storage/testing.hpp"
@@ -69,6 +72,30 @@ TEST_P(NotificationRepositoryTest, ListsNewestFirstAndFiltersByOrder) {
   EXPECT_EQ(one[0].correlation_id, "corr-1");
   EXPECT_EQ(one[0].sent_at_ms, 1001);
   EXPECT_TRUE(repo.list(std::string("nope"), 100).empty());
+}
+
+TEST_P(NotificationRepositoryTest, ConcurrentRecordsOfOneOutcomeKeepOne) {
+  constexpr int kOrders = 30;
+  std::vector<std::atomic<int>> recorded(kOrders);
+  {
+    storage::Database db(tmp.url(), tmp.schema());
+    NotificationRepository repo(db);
+    // Two events per order outcome (a redelivery under another ce_id), recorded at once.
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 2 * kOrders; ++w) {
+      workers.emplace_back([&, w] {
+        if (repo.record(note("o-" + std::to_string(w / 2), domain::Outcome::kConfirmed, "e-" + std::to_string(w),
+                             1000 + w))) {
+          ++recorded[w / 2];
+        }
+      });
+    }
+    for (auto& t : workers) t.join();
+  }
+  storage::Database db(tmp.url(), tmp.schema());  // reopened: what was committed
+  NotificationRepository repo(db);
+  EXPECT_EQ(repo.list(std::nullopt, 1000).size(), std::size_t{kOrders});
+  for (int i = 0; i < kOrders; ++i) EXPECT_EQ(recorded[i].load(), 1) << i;
 }
 
 ORDERFLOW_STORAGE_BACKENDS(NotificationRepositoryTest);

@@ -310,15 +310,16 @@ std::vector<OrderRow> OrderRepository::list(const ListFilter& f) {
 
 ApplyOutcome OrderRepository::apply_payment_impl(const PaymentUpdate& u,
                                                  const std::function<kafka::Record(const OrderRow&)>& make_event) {
-  auto lock = db_.lock();
-  return retry_lost_race([&] { return apply_payment_locked(u, make_event); });
+  // A lost race (PostgreSQL replicas) runs again in a later batch, seeing the winner's row.
+  return retry_lost_race(
+      [&] { return payments_.run([&](storage::Database&) { return apply_payment_locked(u, make_event); }); });
 }
 
 ApplyOutcome OrderRepository::apply_payment_locked(const PaymentUpdate& u,
                                                    const std::function<kafka::Record(const OrderRow&)>& make_event) {
-  storage::Transaction tx(db_);
-  // The order row first, locked: a replica applying another event of this order waits
-  // here, and then sees that event's processed_events row below.
+  // Runs inside a payment batch's transaction, in its own savepoint (payments_), with the
+  // db lock held. The order row first, locked: a replica applying another event of this
+  // order waits here, and then sees that event's processed_events row below.
   auto order = get_locked(u.order_id, false, true);
   if (!order) return {ApplyOutcome::Kind::kUnknownOrder, std::nullopt};
   auto seen = db_.prepare("SELECT 1 FROM processed_events WHERE event_id = ?");
@@ -362,7 +363,6 @@ ApplyOutcome OrderRepository::apply_payment_locked(const PaymentUpdate& u,
   db_.prepare("INSERT INTO processed_events(event_id, processed_at) VALUES (?, ?)")
       .bind_all(std::string_view(u.event_id), std::string_view(u.at))
       .run();
-  tx.commit();
   const bool changed = kind == ApplyOutcome::Kind::kApplied || kind == ApplyOutcome::Kind::kRecovered;
   return {kind, changed ? std::move(order) : std::nullopt};
 }

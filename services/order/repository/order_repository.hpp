@@ -16,6 +16,7 @@
 
 #include "libs/kafka/record.hpp"
 #include "libs/storage/database.hpp"
+#include "libs/storage/group_commit.hpp"
 #include "services/order/domain/order.hpp"
 
 namespace orderflow::order {
@@ -87,7 +88,9 @@ struct ListFilter final {
 // only that order. Every caller is answered only after the COMMIT that holds its order
 // has returned, i.e. once it is on disk. One fsync per order would cap the store near the
 // disk's fdatasync rate; one fsync per batch lets the rate grow with concurrency.
-// Every other method is one transaction of its own.
+// Payment events are group-committed likewise (apply_payment through a
+// storage::GroupCommitter: the consumer's workers share a transaction per batch, each event
+// in its own savepoint). Every other write is one transaction of its own.
 //
 // Replicas sharing PostgreSQL: an Idempotency-Key or a payment event raced by two replicas
 // is decided by the unique key (the loser runs again and replays / sees a duplicate);
@@ -115,7 +118,9 @@ class OrderRepository final {
   std::vector<OrderRow> list(const ListFilter& filter);
 
   // Applies a payment outcome and, when the order changes, commits `make_event(order)` to
-  // the outbox in the same transaction.
+  // the outbox in the same transaction; returns once that is committed. `make_event` runs
+  // on the payment committer's thread: it must not rely on the caller's thread-locals
+  // (trace::current()); capture what it needs.
   template <class MakeEvent>
   ApplyOutcome apply_payment(const PaymentUpdate& update, MakeEvent&& make_event);
 
@@ -126,6 +131,8 @@ class OrderRepository final {
   std::int64_t outbox_size();
   // Group-commit transactions committed so far (each holds one or more new orders).
   std::uint64_t batches_committed() const { return batches_committed_.load(); }
+  // Likewise for payment events (apply_payment).
+  std::uint64_t payment_batches_committed() const { return payments_.batches_committed(); }
   orderflow::Status ping();
 
  private:
@@ -147,6 +154,7 @@ class OrderRepository final {
   void commit_batch(std::vector<PendingCreate>& batch);
 
   storage::Database db_;
+  storage::GroupCommitter payments_{db_};  // apply_payment's batches; stops before db_ closes
   std::unordered_map<const char*, storage::Statement> statements_;  // keyed by the SQL literal
   const std::size_t max_batch_;
   std::mutex queue_mu_;

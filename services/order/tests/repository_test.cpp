@@ -5,6 +5,7 @@
 #include <future>
 #include <latch>
 #include <thread>
+#include <vector>
 
 #include "libs/common/ids.hpp"
 #include "libs/storage/testing.hpp"
@@ -209,6 +210,40 @@ TEST_P(RepositoryTest, ReplicasRacingOnOnePaymentEventApplyItOnce) {
     EXPECT_EQ(repo_->get(o.order_id)->history.size(), 2u);
   }
   EXPECT_EQ(repo_->outbox_size(), 40) << "one OrderCreated and one outcome event per order";
+}
+
+TEST_P(RepositoryTest, ConcurrentPaymentEventsAreEachAppliedOnceAndSurviveAReopen) {
+  constexpr int kOrders = 30;
+  std::vector<NewOrder> orders;
+  for (int i = 0; i < kOrders; ++i) {
+    orders.push_back(new_order());
+    ASSERT_EQ(repo_->create(orders.back()).kind, CreateOutcome::Kind::kCreated);
+  }
+  // Every event delivered twice, all at once (the consumer's workers, a redelivery).
+  std::vector<std::atomic<int>> applied(kOrders), duplicate(kOrders);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 2 * kOrders; ++w) {
+    workers.emplace_back([&, w] {
+      const auto& o = orders[w / 2];
+      PaymentUpdate update{"pay-" + o.order_id, o.order_id, (w / 2) % 2 == 0, "card_declined", "t"};
+      auto outcome = repo_->apply_payment(update, [&](const OrderRow& row) { return outcome_event(row); });
+      if (outcome.kind == ApplyOutcome::Kind::kApplied) {
+        EXPECT_EQ(outcome.order->order_id, o.order_id) << "a caller got another's outcome";
+        ++applied[w / 2];
+      }
+      if (outcome.kind == ApplyOutcome::Kind::kDuplicate) ++duplicate[w / 2];
+    });
+  }
+  for (auto& t : workers) t.join();
+  EXPECT_GE(repo_->payment_batches_committed(), 1u);
+  repo_.reset();
+  repo_ = replica();  // a new connection: what was committed
+  for (int i = 0; i < kOrders; ++i) {
+    EXPECT_EQ(applied[i].load(), 1) << i;
+    EXPECT_EQ(duplicate[i].load(), 1) << i;
+    EXPECT_EQ(repo_->get(orders[i].order_id)->status, i % 2 == 0 ? "CONFIRMED" : "FAILED");
+  }
+  EXPECT_EQ(repo_->outbox_size(), 2 * kOrders) << "one OrderCreated and one outcome event per order";
 }
 
 TEST_P(RepositoryTest, OneReplicaRelaysTheOutbox) {

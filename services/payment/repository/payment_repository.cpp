@@ -94,19 +94,25 @@ std::optional<PaymentRow> PaymentRepository::find(const std::string& order_id) {
 }
 
 bool PaymentRepository::record(const PaymentRow& r) {
-  auto lock = db_.lock();
-  auto s = db_.prepare(
-      "INSERT INTO payments(order_id, event_id, status, charge_id, reason, amount, currency, attempts, records, "
-      "published, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT(order_id) DO NOTHING");
-  s.bind_all(r.order_id, r.event_id, r.status, r.charge_id, r.reason, r.amount, r.currency,
-             static_cast<std::int64_t>(r.attempts), records_to_json(r.records), r.created_at);
-  s.run();
-  return db_.changes() == 1;
+  const auto records = records_to_json(r.records);
+  return committer_.run([&](storage::Database& db) {
+    db.prepare(
+          "INSERT INTO payments(order_id, event_id, status, charge_id, reason, amount, currency, attempts, records, "
+          "published, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT(order_id) DO NOTHING")
+        .bind_all(r.order_id, r.event_id, r.status, r.charge_id, r.reason, r.amount, r.currency,
+                  static_cast<std::int64_t>(r.attempts), records, r.created_at)
+        .run();
+    return db.changes() == 1;
+  });
 }
 
+// Shares a batch (and its fsync) with the other writes. It needs no durability of its own:
+// if the flag is lost in a crash, a redelivered OrderCreated finds the row unpublished and
+// publishes the same records again (same ce_id), which consumers dedupe by ce_id.
 void PaymentRepository::mark_published(const std::string& order_id) {
-  auto lock = db_.lock();
-  db_.prepare("UPDATE payments SET published = 1 WHERE order_id = ?").bind(1, order_id).run();
+  committer_.run([&](storage::Database& db) {
+    db.prepare("UPDATE payments SET published = 1 WHERE order_id = ?").bind(1, order_id).run();
+  });
 }
 
 bool PaymentRepository::replay_seen(const std::string& replay_key) {
@@ -117,21 +123,26 @@ bool PaymentRepository::replay_seen(const std::string& replay_key) {
 }
 
 bool PaymentRepository::record_replay(const PaymentRow& r, const std::string& replay_key) {
-  auto lock = db_.lock();
-  storage::Transaction tx(db_);
-  db_.prepare("INSERT INTO replays(replay_key, order_id, status, decided_at) VALUES (?, ?, ?, ?) "
-              "ON CONFLICT(replay_key) DO NOTHING")
-      .bind_all(replay_key, r.order_id, r.status, r.created_at)
-      .run();
-  if (db_.changes() != 1) return false;
-  db_.prepare(
-         "UPDATE payments SET event_id = ?, status = ?, charge_id = ?, reason = ?, attempts = ?, records = ?, "
-         "published = 0, created_at = ? WHERE order_id = ? AND status = 'FAILED' AND reason = ?")
-      .bind_all(r.event_id, r.status, r.charge_id, r.reason, static_cast<std::int64_t>(r.attempts),
-                records_to_json(r.records), r.created_at, r.order_id, std::string(kGatewayUnavailableReason))
-      .run();
-  if (db_.changes() != 1) return false;  // the transaction rolls back: the key stays unused
-  tx.commit();
+  struct Unchanged final {};  // thrown inside the batch: rolls this write back to its savepoint
+  const auto records = records_to_json(r.records);
+  try {
+    committer_.run([&](storage::Database& db) {
+      db.prepare("INSERT INTO replays(replay_key, order_id, status, decided_at) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT(replay_key) DO NOTHING")
+          .bind_all(replay_key, r.order_id, r.status, r.created_at)
+          .run();
+      if (db.changes() != 1) throw Unchanged{};
+      db.prepare(
+            "UPDATE payments SET event_id = ?, status = ?, charge_id = ?, reason = ?, attempts = ?, records = ?, "
+            "published = 0, created_at = ? WHERE order_id = ? AND status = 'FAILED' AND reason = ?")
+          .bind_all(r.event_id, r.status, r.charge_id, r.reason, static_cast<std::int64_t>(r.attempts), records,
+                    r.created_at, r.order_id, std::string(kGatewayUnavailableReason))
+          .run();
+      if (db.changes() != 1) throw Unchanged{};  // the replay key stays unused
+    });
+  } catch (const Unchanged&) {
+    return false;
+  }
   return true;
 }
 

@@ -6,6 +6,7 @@
 
 #include "libs/kafka/record.hpp"
 #include "libs/storage/database.hpp"
+#include "libs/storage/group_commit.hpp"
 
 namespace orderflow::payment {
 
@@ -28,6 +29,9 @@ struct PaymentRow final {
 
 // The payments table, in a SQLite file or the PostgreSQL schema `payment_service`. The
 // order_id primary key decides between replicas: record() of a second outcome is a no-op.
+// Thread-safe. The writes (record, record_replay, mark_published) are group-committed
+// (storage::GroupCommitter): the consumer's many workers share one transaction and one
+// fsync per batch; each still returns only once its write is committed.
 class PaymentRepository final {
  public:
   // `url`: see storage::parse_url. `schema`: PostgreSQL schema of the table.
@@ -36,6 +40,8 @@ class PaymentRepository final {
   std::optional<PaymentRow> find(const std::string& order_id);
   // Inserts the decided outcome; false when the order already has one (kept as it is).
   bool record(const PaymentRow& row);
+  // Notes that the row's records were published (a redelivered OrderCreated then has
+  // nothing to re-publish).
   void mark_published(const std::string& order_id);
 
   // DLQ replays. `replay_key` names one replayed delivery (see replay_key() in
@@ -51,6 +57,7 @@ class PaymentRepository final {
 
  private:
   storage::Database db_;
+  storage::GroupCommitter committer_{db_};  // after db_: stops (answering every caller) before db_ closes
 };
 
 }  // namespace orderflow::payment

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "libs/storage/testing.hpp"
 #include "services/payment/repository/payment_repository.hpp"
 
@@ -78,6 +82,34 @@ TEST_P(PaymentRepositoryTest, AReplayReplacesOnlyAGatewayUnavailableFailureOnceP
     flip.order_id = "o-2";
     EXPECT_FALSE(repo.record_replay(flip, "e-2|dlq:0:8"));
     EXPECT_EQ(repo.find("o-2")->status, "FAILED");
+  }
+}
+
+TEST_P(PaymentRepositoryTest, ConcurrentWritersEachGetTheirOwnAnswerAndTheFirstDecisionStands) {
+  constexpr int kOrders = 40;
+  std::vector<std::atomic<int>> wins(kOrders);
+  {
+    PaymentRepository repo(tmp.url(), tmp.schema());
+    // Two writers per order (a rebalance mid-charge): exactly one record() wins each order.
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 2 * kOrders; ++w) {
+      writers.emplace_back([&, w] {
+        const int order = w / 2;
+        auto row = make_row("o-" + std::to_string(order), w % 2 ? "SUCCEEDED" : "DECLINED");
+        if (repo.record(row)) {
+          ++wins[order];
+          repo.mark_published(row.order_id);
+        }
+      });
+    }
+    for (auto& t : writers) t.join();
+  }
+  PaymentRepository reopened(tmp.url(), tmp.schema());  // what was committed
+  for (int order = 0; order < kOrders; ++order) {
+    EXPECT_EQ(wins[order].load(), 1) << "order " << order;
+    auto found = reopened.find("o-" + std::to_string(order));
+    ASSERT_TRUE(found);
+    EXPECT_TRUE(found->published);
   }
 }
 

@@ -1,0 +1,124 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <semaphore>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "libs/storage/database.hpp"
+
+namespace orderflow::storage {
+
+// Group commit: small write transactions of many threads share one transaction, hence one
+// fsync. run(work) queues `work`; a committer thread takes everything queued (up to
+// max_batch), opens ONE Transaction, runs each work inside its own SAVEPOINT, commits once
+// and answers every caller. Each caller is answered only after the COMMIT holding its work
+// has returned (it is durable then), with the work's result or what it threw.
+//
+//   - A work that throws is rolled back to its savepoint: nothing it wrote is kept, only its
+//     caller gets the exception, the others of the batch commit. (A work that decides to
+//     change nothing after all can throw its own exception type and catch it around run().)
+//   - BEGIN, a savepoint or COMMIT failing: nothing of the batch is stored and every caller
+//     of the batch gets that error.
+//   - No timer, no artificial wait: while one batch is written and fsync'ed the next one
+//     queues up. Under light load a batch is one work (latency = one commit); under load
+//     batches grow and the fsync is shared.
+//
+// A work runs on the committer thread with the database lock held and a transaction open:
+// it must be pure database work — no db.lock() (it would deadlock), no Transaction of its
+// own (nested SAVEPOINTs are fine), nothing that relies on the caller's thread-locals
+// (trace::current(), log context): capture what it needs by value or reference instead.
+// It must let a database error propagate (on PostgreSQL the transaction is unusable after
+// one until the work's savepoint is rolled back).
+// Its costs: a work waits for the batch before it (at most one commit's time), and its
+// locks (PostgreSQL rows, SQLite's write lock) are held until the whole batch commits.
+//
+// Thread-safe: run() may be called from any number of threads.
+class GroupCommitter final {
+ public:
+  // `db` must outlive the committer. max_batch: the most works one transaction holds.
+  explicit GroupCommitter(Database& db, std::size_t max_batch = 1024);
+  // stop(): every queued caller is answered first.
+  ~GroupCommitter();
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Runs work(db) in the next batch and returns its result once that batch is committed;
+  // rethrows what the work threw, or the batch's error. Throws std::runtime_error after
+  // stop() (nothing runs then).
+  template <class Work>
+  std::invoke_result_t<Work&, Database&> run(Work&& work);
+
+  // Refuses new work, answers everything queued (committing it), ends the committer
+  // thread. Idempotent.
+  void stop();
+
+  // Transactions committed so far (each holds one or more works).
+  std::uint64_t batches_committed() const { return batches_committed_.load(); }
+  // Works committed so far (works that threw are not counted).
+  std::uint64_t items_committed() const { return items_committed_.load(); }
+  // Works waiting for the next batch (not counting the batch being committed).
+  std::size_t queued() const;
+  bool stopping() const;
+
+ private:
+  // One caller's work. Shared by the caller and the committer, so that it outlives the
+  // committer's release() even when the caller returns at once.
+  struct Item final {
+    void (*call)(void* work, Database& db) = nullptr;
+    void* work = nullptr;
+    std::exception_ptr error;
+    std::binary_semaphore answered{0};
+  };
+  template <class F>
+  static void invoke(void* f, Database& db) {
+    (*static_cast<F*>(f))(db);
+  }
+
+  void submit_and_wait(const std::shared_ptr<Item>& item);
+  void commit_loop();
+  void commit_batch(const std::vector<std::shared_ptr<Item>>& batch);
+
+  Database& db_;
+  const std::size_t max_batch_;
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::shared_ptr<Item>> queue_;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> batches_committed_{0};
+  std::atomic<std::uint64_t> items_committed_{0};
+  std::mutex stop_mu_;     // serialises stop() (the destructor and explicit calls)
+  std::thread committer_;  // last: starts once everything above exists
+};
+
+template <class Work>
+std::invoke_result_t<Work&, Database&> GroupCommitter::run(Work&& work) {
+  using Result = std::invoke_result_t<Work&, Database&>;
+  if constexpr (std::is_void_v<Result>) {
+    auto call = [&work](Database& db) { work(db); };
+    auto item = std::make_shared<Item>();
+    item->call = &invoke<decltype(call)>;
+    item->work = &call;
+    submit_and_wait(item);
+  } else {
+    std::optional<Result> result;
+    auto call = [&work, &result](Database& db) { result.emplace(work(db)); };
+    auto item = std::make_shared<Item>();
+    item->call = &invoke<decltype(call)>;
+    item->work = &call;
+    submit_and_wait(item);
+    return std::move(*result);
+  }
+}
+
+}  // namespace orderflow::storage
