@@ -512,7 +512,7 @@ def main() -> int:
         set_faults(gateway, {"latencyMs": 50})
         try:
             t4 = loadgen(bin_dir, target, "T4 closed, gateway +50 ms", 0, duration, args.connections,
-                         kafka=bootstrap, warmup=0, drain=300, max_requests=200 if args.quick else 1000)
+                         kafka=bootstrap, warmup=0, drain=300, max_requests=1000 if args.quick else 5000)
         finally:
             set_faults(gateway, {"latencyMs": 0})
         result["stack"] = {
