@@ -81,28 +81,28 @@ std::string_view outcome_name(ChargeDecision::Kind kind) {
 
 }  // namespace
 
-ChargeLedger::ChargeLedger(storage::Database& db) : db_(db) {
+ChargeLedger::ChargeLedger(storage::Database& db) : db_(db), committer_(db_) {
   auto lock = db_.lock();
   db_.migrate(kMigrations);
 }
 
 LedgerOutcome ChargeLedger::charge(const std::string& key, const ChargeRequest& request,
                                    std::int64_t now_ms, const Decide& decide) {
-  auto lock = db_.lock();
+  auto once = [&](storage::Database&) { return charge_once(key, request, now_ms, decide); };
   try {
-    return charge_once(key, request, now_ms, decide);
+    return committer_.run(once);
   } catch (const storage::DbError& e) {
     // Only reachable if another connection (a second process on the same file, or a replica
     // on the same PostgreSQL database) stored the key between our read and our write: run
-    // again, which now finds and replays it.
+    // again (in a later batch), which now finds and replays it.
     if (!e.is_constraint()) throw;
-    return charge_once(key, request, now_ms, decide);
+    return committer_.run(once);
   }
 }
 
 LedgerOutcome ChargeLedger::charge_once(const std::string& key, const ChargeRequest& request,
                                         std::int64_t now_ms, const Decide& decide) {
-  storage::Transaction tx(db_);
+  // On the group committer's thread, inside its transaction and this charge's savepoint.
   const auto fp = fingerprint(request);
 
   std::optional<StoredKey> stored;
@@ -170,7 +170,6 @@ LedgerOutcome ChargeLedger::charge_once(const std::string& key, const ChargeRequ
     out.charge = find_locked(*charge_id);
     if (!out.charge) throw storage::DbError("charge " + *charge_id + " vanished", storage::DbError::Kind::kCorrupt);
   }
-  tx.commit();
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "libs/common/money.hpp"
 #include "libs/common/result.hpp"
 #include "libs/storage/database.hpp"
+#include "libs/storage/group_commit.hpp"
 #include "services/payment_gateway/domain/charge.hpp"
 
 namespace orderflow::payment_gateway {
@@ -53,6 +54,9 @@ struct LedgerOutcome final {
 // The gateway's ledger (SQLite, or PostgreSQL schema `payment_gateway`): idempotency keys (with their attempt counts), charges
 // (the final answers) and an attempt log. Every method is blocking and takes the database
 // lock, so callers may use it from any thread (the service calls it on the blocking pool).
+// Charges are group-committed (storage::GroupCommitter): concurrent charges share one
+// transaction and one fsync, each in its own savepoint, and each caller is answered only
+// once its charge is durable.
 class ChargeLedger final {
  public:
   using Decide = std::function<ChargeDecision(int attempt)>;
@@ -82,6 +86,7 @@ class ChargeLedger final {
   std::optional<ChargeRecord> find_locked(const std::string& charge_id);
 
   storage::Database& db_;
+  storage::GroupCommitter committer_;  // after db_: stopped (queue answered) before it goes
 };
 
 }  // namespace orderflow::payment_gateway
