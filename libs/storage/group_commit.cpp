@@ -31,17 +31,31 @@ bool GroupCommitter::stopping() const {
   return stopping_;
 }
 
+namespace {
+const char* const kStopping = "the group committer is stopping: nothing was written";
+}  // namespace
+
+bool GroupCommitter::enqueue(const std::shared_ptr<Item>& item) {
+  std::lock_guard lock(queue_mu_);
+  if (stopping_) return false;
+  queue_.push_back(item);
+  // Under the lock: once the committer can see the item, this thread no longer touches
+  // the committer (which may be destroyed as soon as the item is answered).
+  queue_cv_.notify_one();
+  return true;
+}
+
 void GroupCommitter::submit_and_wait(const std::shared_ptr<Item>& item) {
-  {
-    std::lock_guard lock(queue_mu_);
-    if (stopping_) throw std::runtime_error("the group committer is stopping: nothing was written");
-    queue_.push_back(item);
-    // Under the lock: once the committer can see the item, this thread no longer touches
-    // the committer (which may be destroyed as soon as the item is answered).
-    queue_cv_.notify_one();
-  }
+  if (!enqueue(item)) throw std::runtime_error(kStopping);
   item->answered.acquire();
   if (item->error) std::rethrow_exception(item->error);
+}
+
+void GroupCommitter::submit(std::function<void(Database&)> work, std::function<void(std::exception_ptr)> done) {
+  auto item = std::make_shared<Item>();
+  item->owned_work = std::move(work);
+  item->done = std::move(done);
+  if (!enqueue(item)) item->done(std::make_exception_ptr(std::runtime_error(kStopping)));
 }
 
 void GroupCommitter::commit_loop() {
@@ -68,16 +82,18 @@ void GroupCommitter::commit_batch(const std::vector<std::shared_ptr<Item>>& batc
     auto lock = db_.lock();
     Transaction tx(db_);
     for (const auto& item : batch) {
-      db_.exec("SAVEPOINT group_commit_item");
+      // Prepared statements, not exec(): kept prepared by both backends, so no parse per item.
+      db_.prepare("SAVEPOINT group_commit_item").run();
       try {
-        item->call(item->work, db_);
+        if (item->owned_work) item->owned_work(db_);
+        else item->call(item->work, db_);
       } catch (...) {
         item->error = std::current_exception();
       }
       // Outside the catch: a failing ROLLBACK TO ends the batch (the connection is gone).
-      if (item->error) db_.exec("ROLLBACK TO group_commit_item");
+      if (item->error) db_.prepare("ROLLBACK TO group_commit_item").run();
       else ++committed;
-      db_.exec("RELEASE group_commit_item");
+      db_.prepare("RELEASE group_commit_item").run();
     }
     tx.commit();
     ++batches_committed_;
@@ -87,7 +103,14 @@ void GroupCommitter::commit_batch(const std::vector<std::shared_ptr<Item>>& batc
   }
   for (const auto& item : batch) {
     if (batch_error) item->error = batch_error;
-    item->answered.release();  // the caller may return from here on (`work` is gone then)
+    if (item->done) {
+      try {
+        item->done(item->error);
+      } catch (...) {  // NOLINT(bugprone-empty-catch): one caller's callback must not stop the others'
+      }
+    } else {
+      item->answered.release();  // the caller may return from here on (`work` is gone then)
+    }
   }
 }
 

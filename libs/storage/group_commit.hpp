@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -59,6 +60,13 @@ class GroupCommitter final {
   template <class Work>
   std::invoke_result_t<Work&, Database&> run(Work&& work);
 
+  // The asynchronous form, for callers that must not block (an HTTP I/O thread): queues
+  // `work` and returns at once; `done(error)` runs on the committer thread once the batch
+  // holding the work is committed (error: what the work threw or the batch's error, null
+  // when it is durable). After stop(), `done` runs at once on the caller's thread. `done`
+  // must not throw (what it throws is dropped, so that the batch's other callers still hear).
+  void submit(std::function<void(Database&)> work, std::function<void(std::exception_ptr)> done);
+
   // Refuses new work, answers everything queued (committing it), ends the committer
   // thread. Idempotent.
   void stop();
@@ -77,6 +85,9 @@ class GroupCommitter final {
   struct Item final {
     void (*call)(void* work, Database& db) = nullptr;
     void* work = nullptr;
+    // submit(): the work and the answer travel with the item instead.
+    std::function<void(Database&)> owned_work;
+    std::function<void(std::exception_ptr)> done;
     std::exception_ptr error;
     std::binary_semaphore answered{0};
   };
@@ -85,6 +96,8 @@ class GroupCommitter final {
     (*static_cast<F*>(f))(db);
   }
 
+  // False when stopping (nothing queued).
+  bool enqueue(const std::shared_ptr<Item>& item);
   void submit_and_wait(const std::shared_ptr<Item>& item);
   void commit_loop();
   void commit_batch(const std::vector<std::shared_ptr<Item>>& batch);

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
+#include <mutex>
 #include <chrono>
 #include <functional>
 #include <semaphore>
@@ -235,6 +237,44 @@ TEST_P(GroupCommitTest, AFailedCommitFailsEveryCallerOfTheBatchAndTheNextBatchCo
   EXPECT_TRUE(names(*db_).empty());
   EXPECT_GT(committer.run([](Database& db) { return insert(db, "after"); }), 0);
   EXPECT_EQ(names(*db_), (std::set<std::string>{"after"}));
+}
+
+// submit(): the caller does not wait; its `done` hears once the batch is committed (or
+// why not), on the committer thread; after stop() at once.
+TEST_P(GroupCommitTest, SubmitAnswersAfterTheCommitWithoutBlockingTheCaller) {
+  GroupCommitter committer(*db_);
+  std::mutex mu;
+  std::vector<std::exception_ptr> errors;
+  std::thread::id committer_thread;
+  std::atomic<int> answered{0};
+  auto done = [&](std::exception_ptr e) {
+    std::lock_guard lock(mu);
+    errors.push_back(e);
+    committer_thread = std::this_thread::get_id();
+    ++answered;
+  };
+  {
+    Gate gate(committer);
+    committer.submit([](Database& db) { insert(db, "s1"); }, done);
+    committer.submit([](Database& db) {
+      insert(db, "s2");
+      throw std::runtime_error("changed my mind");
+    }, done);
+    EXPECT_EQ(answered.load(), 0) << "submit returns before the batch is committed";
+    EXPECT_EQ(committer.queued(), 2u);
+  }
+  ASSERT_TRUE(eventually([&] { return answered.load() == 2; }));
+  EXPECT_NE(committer_thread, std::this_thread::get_id());
+  EXPECT_FALSE(errors[0]);
+  ASSERT_TRUE(errors[1]);
+  EXPECT_THROW(std::rethrow_exception(errors[1]), std::runtime_error);
+  EXPECT_EQ(names(*db_), (std::set<std::string>{"s1"})) << "the throwing work was rolled back alone";
+
+  committer.stop();
+  std::exception_ptr late;
+  committer.submit([](Database& db) { insert(db, "late"); }, [&](std::exception_ptr e) { late = e; });
+  ASSERT_TRUE(late) << "answered at once after stop()";
+  EXPECT_FALSE(names(*db_).contains("late"));
 }
 
 TEST_P(GroupCommitTest, StopAnswersQueuedCallersThenRefusesWork) {

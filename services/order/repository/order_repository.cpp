@@ -113,30 +113,27 @@ auto retry_lost_race(Body&& body) {
 }  // namespace
 
 OrderRepository::OrderRepository(const std::string& url, const std::string& schema, std::size_t max_batch)
-    : db_(url, schema), max_batch_(max_batch == 0 ? 1 : max_batch) {
+    : db_(url, schema), payments_(db_), creates_(db_, max_batch) {
+  auto lock = db_.lock();
   db_.migrate(kMigrations);
-  committer_ = std::thread([this] { commit_loop(); });
 }
 
 OrderRepository::~OrderRepository() {
-  {
-    std::lock_guard lock(queue_mu_);
-    stopping_ = true;
-  }
-  queue_cv_.notify_all();
-  committer_.join();  // the committer drains the queue first: every caller gets an answer
+  // Every queued caller gets an answer before the statements and the connection go.
+  creates_.stop();
+  payments_.stop();
 }
 
 void OrderRepository::create_async(std::shared_ptr<const NewOrder> order, CreateCallback done) {
-  {
-    std::lock_guard lock(queue_mu_);
-    if (!stopping_) {
-      queue_.push_back({std::move(order), std::move(done)});
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  done(std::make_exception_ptr(std::runtime_error("the order store is shutting down")), CreateOutcome{});
+  auto outcome = std::make_shared<CreateOutcome>();
+  creates_.submit([this, order, outcome](storage::Database&) { *outcome = create_in_batch(*order); },
+                  [outcome, done = std::move(done)](std::exception_ptr error) {
+                    try {
+                      done(error, error ? CreateOutcome{} : std::move(*outcome));
+                    } catch (const std::exception& e) {
+                      log::error("order commit callback threw", {{"error", e.what()}});
+                    }
+                  });
 }
 
 CreateOutcome OrderRepository::create(const NewOrder& order) {
@@ -153,68 +150,23 @@ CreateOutcome OrderRepository::create(const NewOrder& order) {
 // fsync'ed, new orders queue up; the next batch takes all of them. Under light load a
 // batch is one order (latency = one commit); under heavy load batches grow until the
 // fsync is shared by hundreds of orders.
-void OrderRepository::commit_loop() {
-  std::vector<PendingCreate> batch;
-  std::unique_lock lock(queue_mu_);
-  for (;;) {
-    queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and nothing left to answer
-    batch.clear();
-    while (!queue_.empty() && batch.size() < max_batch_) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    lock.unlock();
-    commit_batch(batch);
-    lock.lock();
-  }
-}
-
-void OrderRepository::commit_batch(std::vector<PendingCreate>& batch) {
-  std::vector<CreateOutcome> outcomes(batch.size());
-  std::vector<std::exception_ptr> errors(batch.size());
-  std::exception_ptr batch_error;
-  try {
-    auto lock = db_.lock();
-    storage::Transaction tx(db_);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      // A replica sharing PostgreSQL may win a race on the same Idempotency-Key: the
-      // unique key refuses this insert; a second try in a fresh savepoint sees the winner's
-      // committed row and replays it (SQLite serialises writers, so it never races).
-      for (int attempt = 1;; ++attempt) {
-        cached("SAVEPOINT place_order").run();
-        try {
-          outcomes[i] = create_locked(*batch[i].order);
-          cached("RELEASE place_order").run();
-          break;
-        } catch (const storage::DbError& e) {
-          cached("ROLLBACK TO place_order").run();
-          cached("RELEASE place_order").run();
-          if (e.is_constraint() && attempt == 1) continue;
-          errors[i] = std::current_exception();
-          break;
-        } catch (...) {
-          errors[i] = std::current_exception();
-          cached("ROLLBACK TO place_order").run();
-          cached("RELEASE place_order").run();
-          break;
-        }
-      }
-    }
-    tx.commit();
-    ++batches_committed_;
-  } catch (...) {
-    // BEGIN, a savepoint or the COMMIT itself failed: nothing of this batch is stored.
-    batch_error = std::current_exception();
-    log::error("order batch not committed", {{"orders", std::to_string(batch.size())}});
-  }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto error = batch_error ? batch_error : errors[i];
+CreateOutcome OrderRepository::create_in_batch(const NewOrder& order) {
+  // A replica sharing PostgreSQL may win a race on the same Idempotency-Key: the unique key
+  // refuses this insert; a second try in a fresh savepoint sees the winner's committed row
+  // and replays it (SQLite serialises writers, so it never races). Any other error leaves
+  // through the committer, which rolls this order back and fails only its caller.
+  if (db_.backend() == storage::Backend::kSqlite) return create_locked(order);
+  for (int attempt = 1;; ++attempt) {
+    cached("SAVEPOINT place_order").run();
     try {
-      batch[i].done(error, error ? CreateOutcome{} : std::move(outcomes[i]));
-    } catch (const std::exception& e) {
-      log::error("order commit callback threw", {{"error", e.what()}});
+      auto outcome = create_locked(order);
+      cached("RELEASE place_order").run();
+      return outcome;
+    } catch (const storage::DbError& e) {
+      if (!e.is_constraint() || attempt > 1) throw;
     }
+    cached("ROLLBACK TO place_order").run();
+    cached("RELEASE place_order").run();
   }
 }
 

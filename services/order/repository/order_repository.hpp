@@ -1,16 +1,11 @@
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -82,10 +77,10 @@ struct ListFilter final {
 // the processed-event inbox, in one database (SQLite file, or the schema `order_service` of
 // a PostgreSQL database that replicas share). Thread-safe (one connection, serialised).
 //
-// New orders are group-committed: create_async() queues the order and a committer thread
-// writes everything queued so far in ONE transaction (one fsync), each order inside its own
-// SAVEPOINT so that one order's failure (say a constraint violation) rolls back and fails
-// only that order. Every caller is answered only after the COMMIT that holds its order
+// New orders are group-committed (storage::GroupCommitter): create_async() queues the order
+// and a committer thread writes everything queued so far in ONE transaction (one fsync),
+// each order inside its own SAVEPOINT so that one order's failure (say a constraint
+// violation) rolls back and fails only that order. Every caller is answered only after the COMMIT that holds its order
 // has returned, i.e. once it is on disk. One fsync per order would cap the store near the
 // disk's fdatasync rate; one fsync per batch lets the rate grow with concurrency.
 // Payment events are group-committed likewise (apply_payment through a
@@ -130,7 +125,7 @@ class OrderRepository final {
   void outbox_remove(const std::vector<std::int64_t>& ids);
   std::int64_t outbox_size();
   // Group-commit transactions committed so far (each holds one or more new orders).
-  std::uint64_t batches_committed() const { return batches_committed_.load(); }
+  std::uint64_t batches_committed() const { return creates_.batches_committed(); }
   // Likewise for payment events (apply_payment).
   std::uint64_t payment_batches_committed() const { return payments_.batches_committed(); }
   orderflow::Status ping();
@@ -146,23 +141,14 @@ class OrderRepository final {
   // The group commit's statements, prepared once (preparing costs more than running them).
   storage::Statement& cached(const char* sql);
 
-  struct PendingCreate final {
-    std::shared_ptr<const NewOrder> order;
-    CreateCallback done;
-  };
-  void commit_loop();
-  void commit_batch(std::vector<PendingCreate>& batch);
+  // One new order, inside the group commit's transaction and its savepoint.
+  CreateOutcome create_in_batch(const NewOrder& order);
 
   storage::Database db_;
-  storage::GroupCommitter payments_{db_};  // apply_payment's batches; stops before db_ closes
   std::unordered_map<const char*, storage::Statement> statements_;  // keyed by the SQL literal
-  const std::size_t max_batch_;
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<PendingCreate> queue_;
-  bool stopping_ = false;
-  std::atomic<std::uint64_t> batches_committed_{0};
-  std::thread committer_;  // last: starts once everything above exists
+  // Last, so they stop (answering everything queued) before the statements and db_ go.
+  storage::GroupCommitter payments_;  // apply_payment's batches
+  storage::GroupCommitter creates_;   // new orders' batches
 };
 
 template <class MakeEvent>
