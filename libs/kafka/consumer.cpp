@@ -24,10 +24,13 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
                                 {"auto.offset.reset", "earliest"},
                                 {"enable.partition.eof", "false"},
                                 {"fetch.wait.max.ms", "50"},
-                                // librdkafka prefetches up to 64 MiB per consumer by default:
-                                // most of a service's RSS under a backlog. 4 MiB is still
-                                // thousands of records per fetch (bench/README.md).
-                                {"queued.max.messages.kbytes", "4096"},
+                                // librdkafka prefetches up to 64 MiB per consumer by default
+                                // (and fetches up to 50 MiB at once): most of a service's RSS
+                                // under a backlog. 1 MiB queued and 1 MiB per fetch is still
+                                // ~1,000 records ahead of the workers (bench/README.md).
+                                {"queued.max.messages.kbytes", "1024"},
+                                {"fetch.max.bytes", "1048576"},
+                                {"max.partition.fetch.bytes", "262144"},
                                 {"topic.metadata.refresh.interval.ms", "5000"},
                                 {"allow.auto.create.topics", "true"}},
                                events_.get());
