@@ -9,6 +9,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/url/parse.hpp>
 
+#include "libs/common/card.hpp"
 #include "libs/common/ids.hpp"
 #include "libs/http/response.hpp"
 #include "libs/observability/log.hpp"
@@ -30,8 +31,10 @@ bool traced_route(std::string_view route) {
   return !(route.starts_with("/actuator") || route == "/metrics");
 }
 
+// A client's id that is empty, too long, has other characters or holds a card number is
+// replaced by a fresh one: it is echoed, logged and carried in every event of the request.
 bool valid_correlation_id(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
+  if (id.empty() || id.size() > 128 || contains_card_number(id)) return false;
   for (char c : id) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':')) return false;
   }

@@ -67,6 +67,26 @@ def test_raw_card_number_is_rejected_and_never_echoed_or_logged(stack, field, va
     assert card not in stack.log("order-service"), "the card number reached the log"
 
 
+def test_card_number_as_idempotency_key_is_422_and_never_echoed_or_logged(stack):
+    card = "5555555555554444"
+    r = requests.post(f"{stack.order}/place-order", data=json.dumps(new_order()), timeout=HTTP_TIMEOUT,
+                      headers={"Content-Type": "application/json", "Idempotency-Key": f"key-{card}"})
+    problem = assert_problem(r, 422)
+    assert "Idempotency-Key" in json.dumps(problem), problem
+    assert card not in json.dumps(problem), "the card number was echoed back"
+    assert card not in stack.log("order-service"), "the card number reached the log"
+
+
+def test_card_number_as_correlation_id_is_replaced(stack):
+    card = "4000056655665556"
+    r = requests.post(f"{stack.order}/place-order", data=json.dumps(new_order()), timeout=HTTP_TIMEOUT,
+                      headers={"Content-Type": "application/json", "X-Correlation-ID": card})
+    assert r.status_code == 202, r.text
+    assert r.headers.get("X-Correlation-ID") and card not in r.headers["X-Correlation-ID"]
+    assert card not in r.text
+    assert card not in stack.log("order-service"), "the card number reached the log"
+
+
 def test_api_v1_orders_is_the_same_handler(stack):
     assert_problem(post_raw(stack, json.dumps(new_order(currency="XYZ")), path="/api/v1/orders"), 422)
 

@@ -79,6 +79,21 @@ TEST_F(ServerTest, RoutesWithParamsQueryAndCorrelationId) {
   EXPECT_NE(registry_.render().find("route=\"/echo/{name}\",status=\"200\",le=\"+Inf\"} 3"), std::string::npos);
 }
 
+// A correlation id holding a card number is never echoed, logged or passed on: replaced.
+TEST_F(ServerTest, ACardNumberAsCorrelationIdIsReplaced) {
+  Request req{Verb::post, "/echo/ann", 11};
+  req.set(kCorrelationHeader, "4242-4242-4242-4242");
+  req.body() = "x";
+  req.prepare_payload();
+  auto res = client_.send_blocking(endpoint_, std::move(req), std::chrono::seconds(5));
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(res->result(), Status::ok);
+  const std::string echoed((*res)[kCorrelationHeader]);
+  EXPECT_FALSE(echoed.empty());
+  EXPECT_EQ(echoed.find("4242"), std::string::npos) << echoed;
+  EXPECT_EQ(res->body().find("4242"), std::string::npos) << res->body();
+}
+
 TEST_F(ServerTest, UnknownPathIs404Problem) {
   auto res = call(Verb::get, "/nope");
   ASSERT_TRUE(res);

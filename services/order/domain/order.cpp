@@ -41,20 +41,6 @@ std::string required_string(const boost::json::object& o, const char* name, std:
   return s;
 }
 
-bool luhn_ok(std::string_view digits) {
-  int sum = 0;
-  bool twice = false;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    int d = *it - '0';
-    if (twice) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    twice = !twice;
-  }
-  return sum % 10 == 0;
-}
 
 // Walks every string in the request and reports the first card number found per field.
 void scan_for_cards(const boost::json::value& v, const std::string& path, Collector& errors) {
@@ -99,26 +85,6 @@ bool is_plausible_email(std::string_view s) {
     if (u <= ' ' || u >= 0x7f || c == '<' || c == '>' || c == ',' || c == ';' || c == '"') return false;
   }
   return true;
-}
-
-bool contains_card_number(std::string_view s) {
-  // Collect runs of digits where single spaces or dashes may separate groups.
-  std::string run;
-  auto check = [&] { return run.size() >= 13 && run.size() <= 19 && luhn_ok(run); };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= '0' && c <= '9') {
-      run.push_back(c);
-      continue;
-    }
-    bool separator = (c == ' ' || c == '-') && !run.empty() && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9';
-    if (separator) continue;
-    if (check()) return true;
-    run.clear();
-  }
-  // Runs longer than 19 digits are not card numbers (ids, references): checking windows
-  // inside them would reject ordinary data at random.
-  return check();
 }
 
 std::variant<PlaceOrder, std::vector<Violation>> validate(const boost::json::value& body) {

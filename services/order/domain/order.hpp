@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "libs/common/card.hpp"
 #include "libs/common/money.hpp"
 
 // The order domain: validation of a placement request, the status state machine and card
@@ -45,9 +46,8 @@ std::variant<PlaceOrder, std::vector<Violation>> validate(const boost::json::val
 bool is_supported_currency(std::string_view code);
 bool is_plausible_email(std::string_view s);
 
-// True when `s` holds 13-19 digits (optionally separated by spaces or dashes) that pass the
-// Luhn check: a primary account number that must never be accepted, stored or logged.
-bool contains_card_number(std::string_view s);
+// A primary account number must never be accepted, stored or logged (libs/common/card.hpp).
+using orderflow::contains_card_number;
 
 enum class Status { kPending, kConfirmed, kFailed };
 std::string_view to_string(Status s);

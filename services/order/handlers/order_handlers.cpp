@@ -122,6 +122,11 @@ class Api final {
                                 "the Idempotency-Key header is invalid",
                                 {{"Idempotency-Key", "must be 1 to 255 characters"}});
       }
+      if (contains_card_number(*key)) {  // it would be stored with the order: never a card number
+        co_return http::problem(Status::unprocessable_entity, "validation-error", "Invalid request",
+                                "the Idempotency-Key header is invalid",
+                                {{"Idempotency-Key", "looks like a card number: use a random key (a UUID)"}});
+      }
     }
     boost::system::error_code ec;
     auto body = json::parse(req.body(), ec);
