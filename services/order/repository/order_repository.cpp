@@ -119,7 +119,7 @@ OrderRepository::OrderRepository(const std::string& url, const std::string& sche
 }
 
 OrderRepository::~OrderRepository() {
-  // Every queued caller gets an answer before the statements and the connection go.
+  // Every queued caller gets an answer before the connection goes.
   creates_.stop();
   payments_.stop();
 }
@@ -157,16 +157,16 @@ CreateOutcome OrderRepository::create_in_batch(const NewOrder& order) {
   // through the committer, which rolls this order back and fails only its caller.
   if (db_.backend() == storage::Backend::kSqlite) return create_locked(order);
   for (int attempt = 1;; ++attempt) {
-    cached("SAVEPOINT place_order").run();
+    db_.prepare("SAVEPOINT place_order").run();
     try {
       auto outcome = create_locked(order);
-      cached("RELEASE place_order").run();
+      db_.prepare("RELEASE place_order").run();
       return outcome;
     } catch (const storage::DbError& e) {
       if (!e.is_constraint() || attempt > 1) throw;
     }
-    cached("ROLLBACK TO place_order").run();
-    cached("RELEASE place_order").run();
+    db_.prepare("ROLLBACK TO place_order").run();
+    db_.prepare("RELEASE place_order").run();
   }
 }
 
@@ -177,43 +177,35 @@ void OrderRepository::insert_outbox(const kafka::Record& r) {
       .run();
 }
 
-storage::Statement& OrderRepository::cached(const char* sql) {
-  auto it = statements_.find(sql);
-  if (it == statements_.end()) it = statements_.emplace(sql, db_.prepare(sql)).first;
-  it->second.reset();
-  return it->second;
-}
-
 // Inside the batch transaction and the order's savepoint; the caller holds the db lock.
 CreateOutcome OrderRepository::create_locked(const NewOrder& o) {
   if (o.idempotency_key) {
-    auto& s = cached("SELECT fingerprint, response_body FROM idempotency_keys WHERE key = ?");
+    auto s = db_.prepare("SELECT fingerprint, response_body FROM idempotency_keys WHERE key = ?");
     s.bind(1, *o.idempotency_key);
     if (s.step()) {
       auto fingerprint = s.text(0);
       auto response = s.text(1);
-      s.reset();
       if (fingerprint != o.fingerprint) return {CreateOutcome::Kind::kKeyReuse, {}};
       return {CreateOutcome::Kind::kReplay, std::move(response)};
     }
-    cached("INSERT INTO idempotency_keys(key, fingerprint, order_id, response_body) VALUES (?, ?, ?, ?)")
+    db_.prepare("INSERT INTO idempotency_keys(key, fingerprint, order_id, response_body) VALUES (?, ?, ?, ?)")
         .bind_all(std::string_view(*o.idempotency_key), std::string_view(o.fingerprint),
                   std::string_view(o.order_id), std::string_view(o.response_body))
         .run();
   }
   const auto& c = o.command;
-  cached("INSERT INTO orders(order_id, customer_id, customer_email, currency, total_amount, items, payment_token, "
+  db_.prepare("INSERT INTO orders(order_id, customer_id, customer_email, currency, total_amount, items, payment_token, "
          "status, correlation_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?)")
       .bind_all(std::string_view(o.order_id), std::string_view(c.customer_id), std::string_view(c.customer_email),
                 std::string_view(c.currency), std::string_view(c.total.str()), std::string_view(o.items_json),
                 std::string_view(c.payment_token), std::string_view(o.correlation_id),
                 std::string_view(o.created_at), std::string_view(o.created_at))
       .run();
-  cached("INSERT INTO order_status_history(order_id, status, reason, at) VALUES (?, 'PENDING', NULL, ?)")
+  db_.prepare("INSERT INTO order_status_history(order_id, status, reason, at) VALUES (?, 'PENDING', NULL, ?)")
       .bind_all(std::string_view(o.order_id), std::string_view(o.created_at))
       .run();
   const auto& r = o.event;
-  cached("INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)")
+  db_.prepare("INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)")
       .bind_all(std::string_view(r.topic), std::string_view(r.key), std::string_view(r.value),
                 std::string_view(headers_to_json(r.headers)))
       .run();

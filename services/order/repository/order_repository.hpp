@@ -6,7 +6,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "libs/kafka/record.hpp"
@@ -138,15 +137,12 @@ class OrderRepository final {
                                     const std::function<kafka::Record(const OrderRow&)>& make_event);
   std::optional<OrderRow> get_locked(const std::string& order_id, bool with_history, bool for_update = false);
   void insert_outbox(const kafka::Record& r);
-  // The group commit's statements, prepared once (preparing costs more than running them).
-  storage::Statement& cached(const char* sql);
 
   // One new order, inside the group commit's transaction and its savepoint.
   CreateOutcome create_in_batch(const NewOrder& order);
 
   storage::Database db_;
-  std::unordered_map<const char*, storage::Statement> statements_;  // keyed by the SQL literal
-  // Last, so they stop (answering everything queued) before the statements and db_ go.
+  // After db_, so they stop (answering everything queued) before it closes.
   storage::GroupCommitter payments_;  // apply_payment's batches
   storage::GroupCommitter creates_;   // new orders' batches
 };
