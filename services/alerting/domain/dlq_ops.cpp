@@ -13,12 +13,6 @@
 namespace orderflow::alerting::domain {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool starts_with_dlq(std::string_view name) { return name.substr(0, 4) == "dlq-"; }
 
 // A JSON integer that fits `T` and is >= 0, else nullopt.
