@@ -2,10 +2,12 @@
 // with its prepared statements kept for reuse.
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -147,7 +149,16 @@ class SqliteConnection final : public Connection {
     }
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, 5000);
-    exec("PRAGMA journal_mode=WAL");
+    // Switching a new file to WAL answers SQLITE_BUSY at once, without the busy handler, while
+    // another connection is doing the same (replicas or tests opening one file together).
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);;) {
+      int wal_rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+      if (wal_rc == SQLITE_OK) break;
+      if ((wal_rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() > until) {
+        fail(db_, wal_rc, "PRAGMA journal_mode=WAL");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");
   }
