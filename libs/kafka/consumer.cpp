@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "libs/common/thread_name.hpp"
 #include "libs/kafka/client_events.hpp"
 #include "libs/kafka/handle_record.hpp"
 #include "libs/observability/log.hpp"
@@ -94,7 +95,10 @@ ConsumerLoop::~ConsumerLoop() { stop(); }
 
 void ConsumerLoop::start() {
   running_ = true;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("consume");
+    run();
+  });
 }
 
 void ConsumerLoop::stop() {

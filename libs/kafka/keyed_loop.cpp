@@ -1,5 +1,6 @@
 #include "libs/kafka/keyed_loop.hpp"
 
+#include "libs/common/thread_name.hpp"
 #include "libs/kafka/handle_record.hpp"
 
 namespace orderflow::kafka {
@@ -91,8 +92,14 @@ KeyedConsumerLoop::~KeyedConsumerLoop() { stop(); }
 
 void KeyedConsumerLoop::start() {
   running_ = true;
-  for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work(); });
-  poller_ = std::thread([this] { poll_loop(); });
+  for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] {
+      name_this_thread("consume-worker");
+      work();
+    });
+  poller_ = std::thread([this] {
+    name_this_thread("consume-poll");
+    poll_loop();
+  });
 }
 
 void KeyedConsumerLoop::stop() {

@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "libs/common/thread_name.hpp"
 #include "libs/kafka/client_events.hpp"
 #include "libs/observability/log.hpp"
 
@@ -43,6 +44,7 @@ Producer::Producer(const ClientConfig& config, const std::string& client_id, met
   producer_.reset(RdKafka::Producer::create(conf.get(), err));
   if (!producer_) throw ConfigError("cannot create Kafka producer: " + err);
   poller_ = std::thread([this] {
+    name_this_thread("produce-acks");
     while (running_.load(std::memory_order_relaxed)) producer_->poll(50);
   });
 }

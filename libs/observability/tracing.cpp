@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 #include <memory>
 
+#include "libs/common/thread_name.hpp"
 #include "libs/observability/log.hpp"
 
 namespace orderflow::trace {
@@ -110,7 +111,10 @@ Tracer::Tracer(TracerOptions options, metrics::Registry& registry, Sender sender
       dropped_failed_(dropped_.with({"export-failed"})),
       exported_(registry.counter("tracing_spans_exported_total", "Spans accepted by the collector")
                     .with({})) {
-  if (sender_) thread_ = std::thread([this] { run(); });
+  if (sender_) thread_ = std::thread([this] {
+      name_this_thread("zipkin-export");
+      run();
+    });
 }
 
 Tracer::~Tracer() { stop(); }

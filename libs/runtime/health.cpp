@@ -1,5 +1,7 @@
 #include "libs/runtime/health.hpp"
 
+#include "libs/common/thread_name.hpp"
+
 namespace orderflow::runtime {
 
 HealthMonitor::HealthMonitor(std::chrono::milliseconds interval) : interval_(interval) {}
@@ -22,7 +24,10 @@ void HealthMonitor::start() {
     std::lock_guard lock(mu_);
     running_ = true;
   }
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    name_this_thread("health");
+    loop();
+  });
 }
 
 void HealthMonitor::stop() {

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "libs/common/thread_name.hpp"
 #include "libs/http/response.hpp"
 #include "libs/http/server.hpp"
 #include "libs/observability/log.hpp"
@@ -123,7 +124,10 @@ int Runtime::run() {
   log::info("started", {{"port", std::to_string(port)}, {"dataDir", data_dir_}});
   auto threads = static_cast<int>(settings_.integer("io-threads", 2, 1, 64));
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([this] { io_.run(); });
+  for (int i = 1; i < threads; ++i) pool.emplace_back([this] {
+    name_this_thread("http-io");
+    io_.run();
+  });
   io_.run();
   for (auto& t : pool) t.join();
   if (stopper.joinable()) stopper.join();

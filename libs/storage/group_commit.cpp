@@ -2,11 +2,16 @@
 
 #include <stdexcept>
 
+#include "libs/common/thread_name.hpp"
+
 namespace orderflow::storage {
 
 GroupCommitter::GroupCommitter(Database& db, std::size_t max_batch)
     : db_(db), max_batch_(max_batch == 0 ? 1 : max_batch) {
-  committer_ = std::thread([this] { commit_loop(); });
+  committer_ = std::thread([this] {
+    name_this_thread("group-commit");
+    commit_loop();
+  });
 }
 
 GroupCommitter::~GroupCommitter() { stop(); }
@@ -46,7 +51,26 @@ bool GroupCommitter::enqueue(const std::shared_ptr<Item>& item) {
 }
 
 void GroupCommitter::submit_and_wait(const std::shared_ptr<Item>& item) {
-  if (!enqueue(item)) throw std::runtime_error(kStopping);
+  {
+    std::unique_lock lock(queue_mu_);
+    if (stopping_) throw std::runtime_error(kStopping);
+    if (busy_ || !queue_.empty()) {
+      queue_.push_back(item);
+      // Under the lock: once the committer can see the item, this thread no longer touches
+      // the committer (which may be destroyed as soon as the item is answered).
+      queue_cv_.notify_one();
+    } else {
+      // Nothing queued, no batch in progress: commit this work here, on the caller's thread,
+      // instead of waking the committer and waiting to be woken (two thread switches per
+      // commit under light load). Works that arrive meanwhile queue for the committer.
+      busy_ = true;
+      lock.unlock();
+      commit_batch({item});
+      lock.lock();
+      busy_ = false;
+      queue_cv_.notify_one();  // under the lock, as above
+    }
+  }
   item->answered.acquire();
   if (item->error) std::rethrow_exception(item->error);
 }
@@ -62,16 +86,18 @@ void GroupCommitter::commit_loop() {
   std::vector<std::shared_ptr<Item>> batch;
   std::unique_lock lock(queue_mu_);
   for (;;) {
-    queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    queue_cv_.wait(lock, [this] { return !busy_ && (stopping_ || !queue_.empty()); });
     if (queue_.empty()) return;  // stopping, and nothing left to answer
     batch.clear();
     while (!queue_.empty() && batch.size() < max_batch_) {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    busy_ = true;
     lock.unlock();
     commit_batch(batch);
     lock.lock();
+    busy_ = false;
   }
 }
 

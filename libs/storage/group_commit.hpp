@@ -23,7 +23,9 @@ namespace orderflow::storage {
 // Group commit: small write transactions of many threads share one transaction, hence one
 // fsync. run(work) queues `work`; a committer thread takes everything queued (up to
 // max_batch), opens ONE Transaction, runs each work inside its own SAVEPOINT, commits once
-// and answers every caller. Each caller is answered only after the COMMIT holding its work
+// and answers every caller. When nothing is queued and no batch is in progress, run()
+// commits its work as a batch of one on the caller's own thread (no hand-off to the
+// committer and back); whatever arrives meanwhile queues for the committer. Each caller is answered only after the COMMIT holding its work
 // has returned (it is durable then), with the work's result or what it threw.
 //
 //   - A work that throws is rolled back to its savepoint: nothing it wrote is kept, only its
@@ -35,7 +37,7 @@ namespace orderflow::storage {
 //     queues up. Under light load a batch is one work (latency = one commit); under load
 //     batches grow and the fsync is shared.
 //
-// A work runs on the committer thread with the database lock held and a transaction open:
+// A work runs on the committer thread (or run()'s caller's) with the database lock held and a transaction open:
 // it must be pure database work — no db.lock() (it would deadlock), no Transaction of its
 // own (nested SAVEPOINTs are fine), nothing that relies on the caller's thread-locals
 // (trace::current(), log context): capture what it needs by value or reference instead.
@@ -98,6 +100,7 @@ class GroupCommitter final {
 
   // False when stopping (nothing queued).
   bool enqueue(const std::shared_ptr<Item>& item);
+  // run(): queues the item, or commits it on this thread when nothing else is in progress.
   void submit_and_wait(const std::shared_ptr<Item>& item);
   void commit_loop();
   void commit_batch(const std::vector<std::shared_ptr<Item>>& batch);
@@ -108,6 +111,7 @@ class GroupCommitter final {
   std::condition_variable queue_cv_;
   std::deque<std::shared_ptr<Item>> queue_;
   bool stopping_ = false;
+  bool busy_ = false;  // a batch is being committed (by the committer or by a run() caller)
   std::atomic<std::uint64_t> batches_committed_{0};
   std::atomic<std::uint64_t> items_committed_{0};
   std::mutex stop_mu_;     // serialises stop() (the destructor and explicit calls)

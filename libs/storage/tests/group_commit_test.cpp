@@ -346,6 +346,49 @@ TEST_P(GroupCommitTest, VoidWorksAndNestedSavepoints) {
   EXPECT_EQ(names(*db_), (std::set<std::string>{"outer"}));
 }
 
+// Nothing queued, nothing in progress: run() commits on its caller's thread (no hand-off);
+// a caller arriving while that batch is open queues for the committer thread instead.
+TEST_P(GroupCommitTest, AnIdleCommitterLetsTheCallerCommitAndQueuesTheOthers) {
+  GroupCommitter committer(*db_);
+  const auto caller = std::this_thread::get_id();
+  std::thread::id ran_on;
+  committer.run([&](Database& db) {
+    ran_on = std::this_thread::get_id();
+    insert(db, "alone");
+  });
+  EXPECT_EQ(ran_on, caller);
+  EXPECT_EQ(committer.batches_committed(), 1u);
+
+  std::thread::id queued_ran_on;
+  std::thread::id gate_ran_on;
+  std::binary_semaphore entered{0}, open{0};
+  std::thread gate([&] {
+    committer.run([&](Database&) {
+      gate_ran_on = std::this_thread::get_id();
+      entered.release();
+      open.acquire();
+    });
+  });
+  entered.acquire();
+  std::thread queued([&] {
+    committer.run([&](Database& db) {
+      queued_ran_on = std::this_thread::get_id();
+      insert(db, "queued");
+    });
+  });
+  EXPECT_TRUE(eventually([&] { return committer.queued() == 1; }));
+  open.release();
+  const auto gate_id = gate.get_id();
+  const auto queued_id = queued.get_id();
+  gate.join();
+  queued.join();
+  EXPECT_EQ(gate_ran_on, gate_id);
+  EXPECT_NE(queued_ran_on, queued_id);  // the committer's thread
+  EXPECT_NE(queued_ran_on, caller);
+  EXPECT_EQ(names(*db_), (std::set<std::string>{"alone", "queued"}));
+  EXPECT_EQ(committer.batches_committed(), 3u);
+}
+
 ORDERFLOW_STORAGE_BACKENDS(GroupCommitTest);
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <latch>
 
+#include "libs/common/thread_name.hpp"
 #include "libs/observability/log.hpp"
 
 namespace orderflow::order {
@@ -16,7 +17,10 @@ OutboxRelay::~OutboxRelay() { stop(); }
 
 void OutboxRelay::start() {
   running_ = true;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("outbox-relay");
+    run();
+  });
 }
 
 void OutboxRelay::stop() {
