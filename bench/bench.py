@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import platform
 import re
 import shutil
@@ -124,6 +125,12 @@ class ProcStats:
         return {name: proc_status(pid, "VmHWM") for name, pid in self.pids.items()}
 
 
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of every CPU since boot, from /proc/stat (idle and iowait are not busy)."""
+    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(v) - v[3] - v[4], sum(v)
+
+
 # ---------------------------------------------------------------------------- baselines
 def fdatasync_rate(folder: Path, seconds: float) -> dict:
     """Appends 4 KiB and fdatasync()s, as a WAL commit does; returns syncs per second."""
@@ -189,14 +196,22 @@ def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
         f.result(timeout=30)
 
 
+def children_cpu_seconds() -> float:
+    """CPU seconds of every child process this driver has waited for (the load generator's, the Kafka tools')."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def kafka_baseline(bootstrap: str, cache: Path, records: int, partitions: int) -> dict:
     cp = kafka_tools_classpath(cache)
+    broker = listener_pid(bootstrap)
     topic = f"bench-perf-{int(time.time())}"
     create_topic(bootstrap, topic, partitions)
     # The same producer settings as libs/kafka/producer.cpp: idempotent, acks=all, lz4, no linger.
     props = ["bootstrap.servers=" + bootstrap, "acks=all", "enable.idempotence=true", "linger.ms=0",
              "compression.type=lz4"]
     java = ["java", "-Xmx256m", "-Dlog4j.configuration=file:/dev/null", "-cp", cp]
+    broker_cpu0 = proc_cpu_seconds(broker) if broker else None
     p = subprocess.run(java + ["org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
                                "--num-records", str(records), "--record-size", str(RECORD_SIZE),
                                "--throughput", "-1", "--producer-props", *props],
@@ -206,6 +221,11 @@ def kafka_baseline(bootstrap: str, cache: Path, records: int, partitions: int) -
                   r"(\d+) ms 95th, (\d+) ms 99th", last)
     produce = {"records_per_s": float(m.group(1)), "avg_ms": float(m.group(2)), "p50_ms": int(m.group(4)),
                "p99_ms": int(m.group(6)), "line": last.strip()}
+    broker_cpu1 = proc_cpu_seconds(broker) if broker else None
+    if broker_cpu0 is not None:
+        # What the broker spends to take one record in (and, below, to hand one out) at the
+        # tools' batching: a floor for any client of the same records on this machine.
+        produce["broker_cpu_us_per_record"] = (broker_cpu1 - broker_cpu0) / records * 1e6
     c = subprocess.run(java + ["org.apache.kafka.tools.ConsumerPerformance", "--bootstrap-server", bootstrap,
                                "--topic", topic, "--messages", str(records), "--timeout", "60000"],
                        capture_output=True, text=True, check=True)
@@ -214,6 +234,8 @@ def kafka_baseline(bootstrap: str, cache: Path, records: int, partitions: int) -
     values = [v.strip() for v in lines[-1].split(",")]
     row = dict(zip(header, values))
     consume = {"records_per_s": float(row["nMsg.sec"]), "fetch_records_per_s": float(row["fetch.nMsg.sec"])}
+    if broker_cpu1 is not None:
+        consume["broker_cpu_us_per_record"] = (proc_cpu_seconds(broker) - broker_cpu1) / records * 1e6
     return {"topic": topic, "record_size": RECORD_SIZE, "records": records, "partitions": partitions,
             "produce": produce, "consume": consume}
 
@@ -242,7 +264,12 @@ def hello_baseline(bin_dir: Path, quick: bool, connections: int) -> dict:
         wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/actuator/health"), "orderflow-hello", 20)
         target = f"127.0.0.1:{port}"
         duration = 3 if quick else 10
-        closed = loadgen(bin_dir, target, "H closed", 0, duration, connections)
+        cpu0 = proc_cpu_seconds(proc.pid) + children_cpu_seconds()
+        # No warm-up: every request the CPU below paid for is counted.
+        closed = loadgen(bin_dir, target, "H closed", 0, duration, connections, warmup=0)
+        # One HTTP exchange's CPU, server and client (the load generator) together.
+        closed["cpu_us_per_request"] = ((proc_cpu_seconds(proc.pid) + children_cpu_seconds() - cpu0)
+                                        / max(1, closed["ok"]) * 1e6)
         half = max(100.0, closed["achieved_rps"] / 2)
         opened = loadgen(bin_dir, target, "H open @50%", half, duration, connections)
         return {"closed": closed, "open_half": opened, "peak_rss": proc_status(proc.pid, "VmHWM")}
@@ -338,6 +365,23 @@ def ms(us) -> str:
     return "-" if us is None else f"{us / 1000:.2f} ms"
 
 
+def t1_floor(r: dict) -> dict | None:
+    """A floor on the CPU the pipeline spends per order on this machine, from this run's
+    baselines: two HTTP exchanges (place-order, the gateway's charge) at H's cost, three
+    records taken in by the broker (OrderCreated, PaymentSuccess, OrderConfirmed) at K's
+    batching and five handed out (OrderCreated to payment and notification, PaymentSuccess to
+    order, OrderConfirmed to payment and notification) at Kc's, which any implementation
+    pays, plus one order written durably by our store at T3's cost (its committer is
+    CPU-bound: one core / T3). It leaves out the clients' side of the records, the other
+    services' writes, JSON and emails, so cores / floor is a ceiling on T1."""
+    k, h, s = r["baselines"].get("kafka"), r["baselines"].get("hello"), r["baselines"].get("store")
+    if not (k and h and s) or "broker_cpu_us_per_record" not in k["produce"] or "cpu_us_per_request" not in h["closed"]:
+        return None
+    us = (2 * h["closed"]["cpu_us_per_request"] + 3 * k["produce"]["broker_cpu_us_per_record"]
+          + 5 * k["consume"].get("broker_cpu_us_per_record", 0) + 1e6 / s["best_orders_per_s"])
+    return {"us_per_order": us, "ceiling_per_s": (r["machine"]["nproc"] or 1) * 1e6 / us}
+
+
 def table(r: dict) -> str:
     rows = [("figure", "value", "baseline", "ratio")]
     f = r["baselines"]["fdatasync"]
@@ -352,15 +396,25 @@ def table(r: dict) -> str:
     K = k["produce"]["records_per_s"] if k else None
     if k:
         rows.append(("K  kafka produce rec/s", f"{K:.0f}/s", "", ""))
+        if "broker_cpu_us_per_record" in k["produce"]:
+            rows.append(("   broker CPU per record in K", f"{k['produce']['broker_cpu_us_per_record']:.1f} us", "", ""))
         rows.append(("Kc kafka consume rec/s", f"{k['consume']['fetch_records_per_s']:.0f}/s", "", ""))
+        if "broker_cpu_us_per_record" in k["consume"]:
+            rows.append(("   broker CPU per record in Kc", f"{k['consume']['broker_cpu_us_per_record']:.1f} us", "", ""))
     h = r["baselines"]["hello"]
     H = h["closed"]["achieved_rps"]
     rows.append(("H  hello req/s (closed)", f"{H:.0f}/s", "", ""))
+    if "cpu_us_per_request" in h["closed"]:
+        rows.append(("   CPU per exchange in H", f"{h['closed']['cpu_us_per_request']:.1f} us (server+client)", "", ""))
     st = r["stack"]
     mx = st["max"]
     t1 = mx["kafka"]["confirmed_per_s_overall"]
     rows.append(("accepted/s (closed)", f"{mx['achieved_rps']:.0f}/s", "H", ratio(mx["achieved_rps"], H)))
     rows.append(("T1 confirmed/s", f"{t1:.0f}/s", "0.2 K" if K else "", ratio(t1, 0.2 * K) if K else "-"))
+    floor = t1_floor(r)
+    if floor:
+        rows.append(("   T1 ceiling from the baselines", f"{floor['ceiling_per_s']:.0f}/s ({floor['us_per_order']:.0f} us/order)",
+                     "0.2 K" if K else "", ratio(floor["ceiling_per_s"], 0.2 * K) if K else "-"))
     rows.append(("   unconfirmed after drain", str(mx["kafka"]["missing"]), "0", ""))
     if "t4" in st:
         t4 = st["t4"]["kafka"]
@@ -377,6 +431,11 @@ def table(r: dict) -> str:
         rows.append((f"L2 p50/p99/p99.9 {lbl}",
                      f"{ms(l2['p50_us'])} / {ms(l2['p99_us'])} / {ms(l2['p99_9_us'])}", "target p99 15 ms",
                      ratio(l2["p99_us"], 15000)))
+        if "cpu_us_per_order" in o:
+            at_rate = sum(v for svc, v in o["cpu_us_per_order"].items() if svc in SERVICES or svc == BROKER)
+            closed = sum(v for svc, v in st["cpu_us_per_order"].items() if svc in SERVICES or svc == BROKER)
+            rows.append((f"   CPU/order {lbl}, machine busy", f"{at_rate:.0f} us (svcs+broker), {o['machine_busy']:.0%}",
+                         "closed loop", ratio(at_rate, closed)))
     rows.append(("   .eml drop (notification)", "tmpfs" if "/dev/shm" in r.get("mail_dir", "") else "disk", "", ""))
     rows.append(("CPU-s per order (all svcs)", f"{st['cpu_us_per_order_total']:.0f} us", "", ""))
     for svc in SERVICES:
@@ -517,8 +576,16 @@ def main() -> int:
         opens = []
         for frac in fractions:
             rate = max(50.0, round(t1 * frac, -1))
-            opens.append(loadgen(bin_dir, target, f"open {frac:.0%} of T1", rate, duration, args.connections,
-                                 kafka=bootstrap, drain=60))
+            # CPU per order and how busy the whole machine was at this rate (load + drain):
+            # batching (group commits, Kafka requests) amortises less at a moderate rate.
+            c0, m0 = stats.cpu(), machine_jiffies()
+            o = loadgen(bin_dir, target, f"open {frac:.0%} of T1", rate, duration, args.connections,
+                        kafka=bootstrap, drain=60)
+            c1, m1 = stats.cpu(), machine_jiffies()
+            n = max(1, o["kafka"]["confirmed"])
+            o["cpu_us_per_order"] = {svc: (c1[svc] - c0[svc]) / n * 1e6 for svc in c1}
+            o["machine_busy"] = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
+            opens.append(o)
         # T4: the gateway answers after 50 ms (its fault injection); every charge waits that long.
         gateway = f"http://{stack.urls['payment-gateway']}/admin/faults"
         set_faults(gateway, {"latencyMs": 50})

@@ -19,6 +19,19 @@ namespace orderflow::storage {
 
 enum class Backend { kSqlite, kPostgres };
 
+// When a transaction's COMMIT is on disk.
+enum class Durability {
+  // Before commit() returns (SQLite: the WAL is fsync'ed, synchronous=FULL; PostgreSQL:
+  // synchronous_commit as configured, on by default).
+  kDurable,
+  // Soon after: the commit survives the process crashing, but an OS crash or power loss
+  // (PostgreSQL: a server crash) may undo it, never a later durable commit (SQLite:
+  // synchronous=NORMAL, so the next durable commit's fsync covers it; PostgreSQL: SET LOCAL
+  // synchronous_commit = off). Only for writes whose loss merely repeats idempotent work,
+  // e.g. deleting an outbox row already published: one fsync saved per transaction.
+  kDeferred,
+};
+
 class DbError final : public std::runtime_error {
  public:
   enum class Kind {
@@ -59,7 +72,7 @@ class Connection {
   virtual void exec(std::string_view sql) = 0;
   virtual std::unique_ptr<Cursor> prepare(std::string_view sql) = 0;
   virtual std::int64_t changes() const = 0;
-  virtual void begin() = 0;
+  virtual void begin(Durability durability) = 0;
   virtual void commit() = 0;
   virtual void rollback() = 0;
   virtual void migrate(std::span<const std::string_view> migrations) = 0;
@@ -193,7 +206,9 @@ class Statement final {
 // locked with Database::for_update(), races on unique keys end in a constraint DbError.
 class Transaction final {
  public:
-  explicit Transaction(Database& db) : db_(db) { db_.conn_->begin(); }
+  explicit Transaction(Database& db, Durability durability = Durability::kDurable) : db_(db) {
+    db_.conn_->begin(durability);
+  }
   ~Transaction() {
     if (!done_) {
       try {

@@ -105,8 +105,12 @@ void GroupCommitter::commit_batch(const std::vector<std::shared_ptr<Item>>& batc
   std::exception_ptr batch_error;
   std::uint64_t committed = 0;
   try {
+    auto durability = Durability::kDeferred;
+    for (const auto& item : batch) {
+      if (item->durability == Durability::kDurable) durability = Durability::kDurable;
+    }
     auto lock = db_.lock();
-    Transaction tx(db_);
+    Transaction tx(db_, durability);
     for (const auto& item : batch) {
       // Prepared statements, not exec(): kept prepared by both backends, so no parse per item.
       db_.prepare("SAVEPOINT group_commit_item").run();

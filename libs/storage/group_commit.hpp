@@ -58,9 +58,10 @@ class GroupCommitter final {
 
   // Runs work(db) in the next batch and returns its result once that batch is committed;
   // rethrows what the work threw, or the batch's error. Throws std::runtime_error after
-  // stop() (nothing runs then).
+  // stop() (nothing runs then). A batch is committed Durability::kDeferred (no fsync of its
+  // own) only when every work in it asked for that; one durable work makes it durable.
   template <class Work>
-  std::invoke_result_t<Work&, Database&> run(Work&& work);
+  std::invoke_result_t<Work&, Database&> run(Work&& work, Durability durability = Durability::kDurable);
 
   // The asynchronous form, for callers that must not block (an HTTP I/O thread): queues
   // `work` and returns at once; `done(error)` runs on the committer thread once the batch
@@ -90,6 +91,7 @@ class GroupCommitter final {
     // submit(): the work and the answer travel with the item instead.
     std::function<void(Database&)> owned_work;
     std::function<void(std::exception_ptr)> done;
+    Durability durability = Durability::kDurable;
     std::exception_ptr error;
     std::binary_semaphore answered{0};
   };
@@ -119,13 +121,14 @@ class GroupCommitter final {
 };
 
 template <class Work>
-std::invoke_result_t<Work&, Database&> GroupCommitter::run(Work&& work) {
+std::invoke_result_t<Work&, Database&> GroupCommitter::run(Work&& work, Durability durability) {
   using Result = std::invoke_result_t<Work&, Database&>;
   if constexpr (std::is_void_v<Result>) {
     auto call = [&work](Database& db) { work(db); };
     auto item = std::make_shared<Item>();
     item->call = &invoke<decltype(call)>;
     item->work = &call;
+    item->durability = durability;
     submit_and_wait(item);
   } else {
     std::optional<Result> result;
@@ -133,6 +136,7 @@ std::invoke_result_t<Work&, Database&> GroupCommitter::run(Work&& work) {
     auto item = std::make_shared<Item>();
     item->call = &invoke<decltype(call)>;
     item->work = &call;
+    item->durability = durability;
     submit_and_wait(item);
     return std::move(*result);
   }

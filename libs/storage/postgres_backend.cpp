@@ -103,9 +103,17 @@ class PgConnection final : public Connection {
 
   std::int64_t changes() const override { return changes_; }
 
-  void begin() override {
+  void begin(Durability durability) override {
     exec("BEGIN");
     in_transaction_ = true;
+    if (durability == Durability::kDeferred) {
+      try {
+        exec("SET LOCAL synchronous_commit TO OFF");
+      } catch (...) {
+        rollback();  // the Transaction never existed: nothing else would end it
+        throw;
+      }
+    }
   }
   void commit() override {
     in_transaction_ = false;
@@ -118,7 +126,7 @@ class PgConnection final : public Connection {
 
   void migrate(std::span<const std::string_view> migrations) override {
     const std::string table = quoted(schema_) + ".schema_version";
-    begin();
+    begin(Durability::kDurable);
     try {
       exec("SELECT pg_advisory_xact_lock(" + std::to_string(lock_key(kMigrationLock)) + ")");
       exec("CREATE SCHEMA IF NOT EXISTS " + quoted(schema_));

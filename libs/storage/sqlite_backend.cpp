@@ -186,15 +186,34 @@ class SqliteConnection final : public Connection {
     return std::make_unique<PooledCursor>(statements_, db_, sql);
   }
   std::int64_t changes() const override { return sqlite3_changes64(db_); }
-  void begin() override { exec("BEGIN IMMEDIATE"); }
-  void commit() override { exec("COMMIT"); }
-  void rollback() override { exec("ROLLBACK"); }
+  // synchronous is a connection setting that cannot change inside a transaction: a deferred
+  // transaction lowers it before BEGIN and the end of the transaction puts it back.
+  void begin(Durability durability) override {
+    if (durability == Durability::kDeferred) {
+      exec("PRAGMA synchronous=NORMAL");
+      deferred_ = true;
+    }
+    try {
+      exec("BEGIN IMMEDIATE");
+    } catch (...) {
+      restore_durability();
+      throw;
+    }
+  }
+  void commit() override {
+    exec("COMMIT");  // when it fails the transaction is still open: rollback() follows
+    restore_durability();
+  }
+  void rollback() override {
+    exec("ROLLBACK");
+    restore_durability();
+  }
 
   // One transaction per migration; the version is read inside it, so two processes
   // starting on the same file apply each migration once.
   void migrate(std::span<const std::string_view> migrations) override {
     for (;;) {
-      begin();
+      begin(Durability::kDurable);
       try {
         SqliteCursor version_stmt(db_, "PRAGMA user_version");
         version_stmt.step();
@@ -216,8 +235,15 @@ class SqliteConnection final : public Connection {
   bool try_lead(std::string_view /*role*/) override { return true; }
 
  private:
+  void restore_durability() {
+    if (!deferred_) return;
+    deferred_ = false;
+    exec("PRAGMA synchronous=FULL");
+  }
+
   sqlite3* db_ = nullptr;
   StatementPool statements_;
+  bool deferred_ = false;  // synchronous lowered for the open transaction
 };
 
 }  // namespace

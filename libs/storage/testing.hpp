@@ -22,6 +22,17 @@ inline std::optional<std::string> postgres_url() {
 
 inline const char* backend_name(Backend b) { return b == Backend::kPostgres ? "postgres" : "sqlite"; }
 
+// What the connection's commits wait for right now: SQLite's synchronous ("2" FULL, "1"
+// NORMAL), PostgreSQL's synchronous_commit ("on", "off"). durable_setting(): the first ones.
+inline std::string commit_setting(Database& db) {
+  auto s = db.prepare(db.backend() == Backend::kSqlite ? "PRAGMA synchronous"
+                                                       : "SELECT current_setting('synchronous_commit')");
+  if (!s.step()) throw DbError("no commit setting");
+  return s.text(0);
+}
+inline std::string durable_setting(Backend b) { return b == Backend::kSqlite ? "2" : "on"; }
+inline std::string deferred_setting(Backend b) { return b == Backend::kSqlite ? "1" : "off"; }
+
 class TestDatabase final {
  public:
   // PostgreSQL without ORDERFLOW_TEST_DATABASE_URL: available() is false (the test skips).

@@ -60,6 +60,40 @@ TEST_P(DatabaseTest, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(count.integer(0), 1);
 }
 
+// A deferred transaction commits without waiting for its own fsync (the setting is lowered
+// for it alone), another connection sees what it wrote, and the transactions after it are
+// durable again, whether it committed or rolled back.
+TEST_P(DatabaseTest, ADeferredTransactionCommitsAndLeavesTheConnectionDurable) {
+  using testing::commit_setting;
+  auto db = db_.open();
+  db->migrate(kMigrations);
+  const std::string durable = testing::durable_setting(db->backend());
+  EXPECT_EQ(commit_setting(*db), durable);
+  {
+    Transaction tx(*db, Durability::kDeferred);
+    db->prepare("INSERT INTO t(name) VALUES ('deferred')").run();
+    EXPECT_EQ(commit_setting(*db), testing::deferred_setting(db->backend()));
+    tx.commit();
+  }
+  EXPECT_EQ(commit_setting(*db), durable);
+  {
+    Transaction tx(*db, Durability::kDeferred);
+    db->prepare("INSERT INTO t(name) VALUES ('rolled-back')").run();
+  }
+  EXPECT_EQ(commit_setting(*db), durable);
+  {
+    Transaction tx(*db);
+    EXPECT_EQ(commit_setting(*db), durable);
+    db->prepare("INSERT INTO t(name) VALUES ('durable')").run();
+    tx.commit();
+  }
+  auto other = db_.open();
+  auto rows = other->prepare("SELECT name FROM t ORDER BY id");
+  std::vector<std::string> names;
+  while (rows.step()) names.push_back(rows.text(0));
+  EXPECT_EQ(names, (std::vector<std::string>{"deferred", "durable"}));
+}
+
 // Statements are reused (SQLite keeps them prepared): one dropped half-read leaves no
 // bindings and no read snapshot behind.
 TEST_P(DatabaseTest, AStatementDroppedHalfReadLeavesNothingBehind) {

@@ -389,6 +389,48 @@ TEST_P(GroupCommitTest, AnIdleCommitterLetsTheCallerCommitAndQueuesTheOthers) {
   EXPECT_EQ(committer.batches_committed(), 3u);
 }
 
+// A batch commits without its own fsync only when every work in it asked for that.
+TEST_P(GroupCommitTest, ABatchIsDeferredOnlyWhenEveryWorkIs) {
+  using testing::commit_setting;
+  GroupCommitter committer(*db_);
+  const auto durable = testing::durable_setting(GetParam());
+  std::string alone;
+  committer.run(
+      [&](Database& db) {
+        alone = commit_setting(db);
+        insert(db, "alone");
+      },
+      Durability::kDeferred);
+  EXPECT_EQ(alone, testing::deferred_setting(GetParam()));
+
+  std::string deferred_saw, durable_saw;
+  {
+    Gate gate(committer);
+    std::thread deferred([&] {
+      committer.run(
+          [&](Database& db) {
+            deferred_saw = commit_setting(db);
+            insert(db, "deferred");
+          },
+          Durability::kDeferred);
+    });
+    std::thread durable_work([&] {
+      committer.run([&](Database& db) {
+        durable_saw = commit_setting(db);
+        insert(db, "durable");
+      });
+    });
+    EXPECT_TRUE(eventually([&] { return committer.queued() == 2; }));
+    gate.open();
+    deferred.join();
+    durable_work.join();
+  }
+  EXPECT_EQ(deferred_saw, durable);  // it shared the durable work's batch
+  EXPECT_EQ(durable_saw, durable);
+  EXPECT_EQ(commit_setting(*db_), durable);
+  EXPECT_EQ(names(*db_), (std::set<std::string>{"alone", "deferred", "durable"}));
+}
+
 ORDERFLOW_STORAGE_BACKENDS(GroupCommitTest);
 
 }  // namespace

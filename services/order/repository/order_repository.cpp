@@ -329,10 +329,12 @@ std::vector<OutboxEntry> OrderRepository::outbox_batch(int limit) {
   return out;
 }
 
+// Deferred durability (no fsync of its own): a delete lost to an OS crash only publishes
+// those records again, with the same ce_id, which every consumer dedupes.
 void OrderRepository::outbox_remove(const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return;
   auto lock = db_.lock();
-  storage::Transaction tx(db_);
+  storage::Transaction tx(db_, storage::Durability::kDeferred);
   auto s = db_.prepare("DELETE FROM outbox WHERE id = ?");
   for (auto id : ids) {
     s.reset();

@@ -106,13 +106,15 @@ bool PaymentRepository::record(const PaymentRow& r) {
   });
 }
 
-// Shares a batch (and its fsync) with the other writes. It needs no durability of its own:
+// Needs no durability of its own (a batch of nothing else is committed without an fsync):
 // if the flag is lost in a crash, a redelivered OrderCreated finds the row unpublished and
 // publishes the same records again (same ce_id), which consumers dedupe by ce_id.
 void PaymentRepository::mark_published(const std::string& order_id) {
-  committer_.run([&](storage::Database& db) {
-    db.prepare("UPDATE payments SET published = 1 WHERE order_id = ?").bind(1, order_id).run();
-  });
+  committer_.run(
+      [&](storage::Database& db) {
+        db.prepare("UPDATE payments SET published = 1 WHERE order_id = ?").bind(1, order_id).run();
+      },
+      storage::Durability::kDeferred);
 }
 
 bool PaymentRepository::replay_seen(const std::string& replay_key) {
