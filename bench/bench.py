@@ -536,6 +536,12 @@ def main() -> int:
 
         log("F: fdatasync rate")
         result["baselines"]["fdatasync"] = fdatasync_rate(run_dir, 1.0 if args.quick else 5.0)
+        if started_kafka and not args.no_kafka_baseline:
+            # A freshly started broker runs interpreted until its JIT has compiled the request
+            # paths: measured cold, K and the pipeline's broker CPU per order came out 2-4x
+            # worse (bench/README.md). One throwaway producer/consumer run warms it.
+            log("warming the new broker up (a throwaway K run)")
+            kafka_baseline(bootstrap, Path.home() / ".cache" / "orderflow", 100_000 if args.quick else 300_000, 6)
         log("T3: order store group commit (order-store-bench)")
         result["baselines"]["store"] = store_bench(bin_dir, run_dir, args.quick)
         if not args.no_kafka_baseline:
@@ -562,7 +568,7 @@ def main() -> int:
         stats = ProcStats(watched)
         target = stack.urls["order-service"]
         # A short warm-up: topics, consumer group assignment, SQLite pages.
-        loadgen(bin_dir, target, "warm-up", 200, 2, 8, kafka=bootstrap, warmup=0, drain=20)
+        loadgen(bin_dir, target, "warm-up", 300, 2 if args.quick else 5, 8, kafka=bootstrap, warmup=0, drain=20)
         cpu0 = stats.cpu()
         # Closed loop: HTTP accepts far faster than the pipeline confirms, so the run is
         # capped at a number of orders and then waits for every one of them to be confirmed:
