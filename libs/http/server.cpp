@@ -86,9 +86,9 @@ asio::awaitable<void> Server::accept_loop() {
 }
 
 asio::awaitable<void> Server::session(tcp::socket socket) {
-  boost::system::error_code rec;
-  const auto peer = socket.remote_endpoint(rec);
-  const std::string remote = rec ? std::string() : peer.address().to_string();
+  boost::system::error_code peer_ec;
+  const auto peer = socket.remote_endpoint(peer_ec);
+  const std::string remote = peer_ec ? std::string() : peer.address().to_string();
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
