@@ -141,6 +141,12 @@ void KeyedConsumerLoop::poll_loop() {
     {
       std::lock_guard lock(mu_);
       offsets_.started(record->topic, record->partition, record->offset);
+      if (options_.ignore && options_.ignore(*record)) {
+        if (auto next = offsets_.finished(record->topic, record->partition, record->offset)) {
+          consumer_.store_offset(record->topic, record->partition, *next);
+        }
+        continue;
+      }
       ready = queue_.push(std::move(*record));
     }
     if (ready) work_cv_.notify_one();

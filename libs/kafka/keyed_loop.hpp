@@ -85,6 +85,10 @@ class KeyedConsumerLoop final {
   struct Options final {
     std::size_t workers = 16;
     std::size_t max_in_flight = 0;  // 0: 4 x workers
+    // Records the handler would do nothing with (e.g. event types that are not the
+    // service's): when it answers true, the poll thread marks the record done at once — no
+    // worker, no span, no decoding. Cheap checks only (it runs on the poll thread).
+    std::function<bool(const Record&)> ignore;
     // --consumer-workers N / --consumer-max-in-flight N (ORDERFLOW_CONSUMER_WORKERS, ...).
     static Options from(const Settings& settings, std::size_t default_workers);
   };

@@ -4,6 +4,7 @@
 
 #include "openapi_document.hpp"
 #include "libs/events/cloud_event.hpp"
+#include "libs/events/events.hpp"
 #include "libs/http/client.hpp"
 #include "libs/kafka/admin.hpp"
 #include "libs/kafka/consumer.hpp"
@@ -103,8 +104,15 @@ int main(int argc, char** argv) {
     kafka::Consumer retry_consumer(kafka_config, group + "-retry", {events::kPaymentRetry}, "payment-service-retry",
                                   &rt.metrics());
     // Hundreds of charges in flight: a slow gateway answer holds up only its own order.
+    auto loop_options = kafka::KeyedConsumerLoop::Options::from(settings, 256);
+    // OrderConfirmed / OrderFailed share the topic but are not this service's: skipped on
+    // the poll thread instead of a worker decoding them to ignore them (the handler would).
+    loop_options.ignore = [](const kafka::Record& r) {
+      auto type = r.header("ce_type");
+      return type && (*type == events::OrderOutcome::kConfirmed || *type == events::OrderOutcome::kFailed);
+    };
     kafka::KeyedConsumerLoop loop(consumer, [&](const kafka::Record& r) { parking.handle(r); }, "order-events",
-                                  kafka::KeyedConsumerLoop::Options::from(settings, 256), &rt.tracer());
+                                  std::move(loop_options), &rt.tracer());
     kafka::ConsumerLoop retry_loop(retry_consumer, [&](const kafka::Record& r) { retry_handler.handle(r); },
                                    "payment-retry", &rt.tracer());
 

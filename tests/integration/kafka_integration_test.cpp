@@ -523,5 +523,44 @@ TEST_F(KafkaIntegration, KeyedLoopCommitsOnlyContiguousOffsets) {
   EXPECT_EQ(third_run.front(), "end") << "everything before it was committed";
 }
 
+// Records the loop is told to ignore never reach the handler, and their offsets are
+// committed like handled ones: a restarted member of the group starts after them.
+TEST_F(KafkaIntegration, KeyedLoopSkipsIgnoredRecordsAndCommitsPastThem) {
+  const std::string topic = "it-keyed-ignore-" + ids::uuid();
+  ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 1, 1}}));
+  auto send = [&](const std::string& value) {
+    kafka::Record r;
+    r.topic = topic;
+    r.key = "order-1";
+    r.value = value;
+    ASSERT_TRUE(producer_.send_sync(std::move(r)));
+  };
+  for (const char* v : {"a1", "x1", "a2", "x2", "x3", "a3"}) send(v);
+  const std::string group = "it-keyed-ignore-" + ids::uuid();
+  auto run_until = [&](std::size_t n) {
+    std::mutex mu;
+    std::vector<std::string> values;
+    kafka::Consumer consumer(broker(), group, {topic}, "it-keyed");
+    kafka::KeyedConsumerLoop::Options options{4, 0};
+    options.ignore = [](const kafka::Record& r) { return r.value.starts_with("x"); };
+    kafka::KeyedConsumerLoop loop(consumer, [&](const kafka::Record& r) {
+      std::lock_guard lock(mu);
+      values.push_back(r.value);
+    }, "it-keyed", options);
+    loop.start();
+    EXPECT_TRUE(wait_until([&] {
+      std::lock_guard lock(mu);
+      return values.size() >= n;
+    }));
+    loop.stop();
+    std::lock_guard lock(mu);
+    return values;
+  };
+  EXPECT_EQ(run_until(3), (std::vector<std::string>{"a1", "a2", "a3"}));
+  send("x4");
+  send("end");
+  EXPECT_EQ(run_until(1), (std::vector<std::string>{"end"})) << "nothing before it came back";
+}
+
 }  // namespace
 }  // namespace orderflow
