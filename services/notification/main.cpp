@@ -6,6 +6,7 @@
 #include "openapi_document.hpp"
 #include "libs/common/time.hpp"
 #include "libs/events/cloud_event.hpp"
+#include "libs/events/events.hpp"
 #include "libs/kafka/admin.hpp"
 #include "libs/kafka/consumer.hpp"
 #include "libs/kafka/keyed_loop.hpp"
@@ -75,9 +76,17 @@ int main(int argc, char** argv) {
         [] { return now_epoch_ms(); }, probe, options);
     kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, kService, &rt.metrics());
     // Emails of different orders go out at the same time (an SMTP hand-off takes a while).
+    auto loop_options = kafka::KeyedConsumerLoop::Options::from(settings, 32);
+    // OrderCreated shares the topic but asks for no email: skipped on the poll thread by its
+    // header (and counted as the handler would) instead of a worker decoding it to drop it.
+    loop_options.ignore = [&probe](const kafka::Record& r) {
+      auto type = r.header("ce_type");
+      if (!type || *type != events::OrderCreated::kType) return false;
+      probe.skipped("not-an-outcome");
+      return true;
+    };
     kafka::KeyedConsumerLoop loop(consumer, [&handler](const kafka::Record& r) { handler.handle(r); },
-                                  events::kOrderEvents, kafka::KeyedConsumerLoop::Options::from(settings, 32),
-                                  &rt.tracer());
+                                  events::kOrderEvents, std::move(loop_options), &rt.tracer());
 
     notification::handlers::add_routes(rt.router(), rt.blocking_pool(), repo);
     rt.health().add("kafka", [&producer] { return producer.ping(std::chrono::seconds(2)); });
