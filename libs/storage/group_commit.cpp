@@ -40,13 +40,17 @@ namespace {
 const char* const kStopping = "the group committer is stopping: nothing was written";
 }  // namespace
 
-bool GroupCommitter::enqueue(const std::shared_ptr<Item>& item) {
-  std::lock_guard lock(queue_mu_);
-  if (stopping_) return false;
+void GroupCommitter::push_locked(const std::shared_ptr<Item>& item) {
   queue_.push_back(item);
   // Under the lock: once the committer can see the item, this thread no longer touches
   // the committer (which may be destroyed as soon as the item is answered).
   queue_cv_.notify_one();
+}
+
+bool GroupCommitter::enqueue(const std::shared_ptr<Item>& item) {
+  std::lock_guard lock(queue_mu_);
+  if (stopping_) return false;
+  push_locked(item);
   return true;
 }
 
@@ -55,10 +59,7 @@ void GroupCommitter::submit_and_wait(const std::shared_ptr<Item>& item) {
     std::unique_lock lock(queue_mu_);
     if (stopping_) throw std::runtime_error(kStopping);
     if (busy_ || !queue_.empty()) {
-      queue_.push_back(item);
-      // Under the lock: once the committer can see the item, this thread no longer touches
-      // the committer (which may be destroyed as soon as the item is answered).
-      queue_cv_.notify_one();
+      push_locked(item);
     } else {
       // Nothing queued, no batch in progress: commit this work here, on the caller's thread,
       // instead of waking the committer and waiting to be woken (two thread switches per
@@ -68,7 +69,7 @@ void GroupCommitter::submit_and_wait(const std::shared_ptr<Item>& item) {
       commit_batch({item});
       lock.lock();
       busy_ = false;
-      queue_cv_.notify_one();  // under the lock, as above
+      queue_cv_.notify_one();  // under the lock, as in push_locked()
     }
   }
   item->answered.acquire();

@@ -37,8 +37,8 @@ namespace orderflow::storage {
 //     queues up. Under light load a batch is one work (latency = one commit); under load
 //     batches grow and the fsync is shared.
 //
-// A work runs on the committer thread (or run()'s caller's) with the database lock held and a transaction open:
-// it must be pure database work — no db.lock() (it would deadlock), no Transaction of its
+// A work runs on the committer thread (or on run()'s caller's, see above) with the database
+// lock held and a transaction open: it must be pure database work — no db.lock() (it would deadlock), no Transaction of its
 // own (nested SAVEPOINTs are fine), nothing that relies on the caller's thread-locals
 // (trace::current(), log context): capture what it needs by value or reference instead.
 // It must let a database error propagate (on PostgreSQL the transaction is unusable after
@@ -100,6 +100,8 @@ class GroupCommitter final {
     (*static_cast<F*>(f))(db);
   }
 
+  // Queues the item and wakes the committer; queue_mu_ held.
+  void push_locked(const std::shared_ptr<Item>& item);
   // False when stopping (nothing queued).
   bool enqueue(const std::shared_ptr<Item>& item);
   // run(): queues the item, or commits it on this thread when nothing else is in progress.

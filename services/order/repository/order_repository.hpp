@@ -113,8 +113,8 @@ class OrderRepository final {
 
   // Applies a payment outcome and, when the order changes, commits `make_event(order)` to
   // the outbox in the same transaction; returns once that is committed. `make_event` runs
-  // on the payment committer's thread: it must not rely on the caller's thread-locals
-  // (trace::current()); capture what it needs.
+  // inside the payment committer's batch, maybe on its thread: it must not rely on the
+  // caller's thread-locals (trace::current()); capture what it needs.
   template <class MakeEvent>
   ApplyOutcome apply_payment(const PaymentUpdate& update, MakeEvent&& make_event);
 

@@ -102,7 +102,7 @@ LedgerOutcome ChargeLedger::charge(const std::string& key, const ChargeRequest& 
 
 LedgerOutcome ChargeLedger::charge_once(const std::string& key, const ChargeRequest& request,
                                         std::int64_t now_ms, const Decide& decide) {
-  // On the group committer's thread, inside its transaction and this charge's savepoint.
+  // Inside the group committer's transaction and this charge's savepoint.
   const auto fp = fingerprint(request);
 
   std::optional<StoredKey> stored;
