@@ -126,6 +126,38 @@ class ProcStats:
         return {name: proc_status(pid, "VmHWM") for name, pid in self.pids.items()}
 
 
+def thread_table(pid: int) -> dict[str, dict]:
+    """Per thread name of a process: how many threads, their CPU seconds and context switches
+    (voluntary + involuntary), from /proc/<pid>/task. librdkafka names its threads rdk:*."""
+    out: dict[str, dict] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            status = (task / "status").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        switches = sum(int(line.split()[1]) for line in status.splitlines() if "ctxt_switches:" in line)
+        group = "rdk:*" if name.startswith("rdk:") else name
+        t = out.setdefault(group, {"threads": 0, "cpu_s": 0.0, "switches": 0})
+        t["threads"] += 1
+        t["cpu_s"] += (int(fields[11]) + int(fields[12])) / tick
+        t["switches"] += switches
+    return out
+
+
+def thread_delta(before: dict[str, dict], after: dict[str, dict], orders: int) -> dict[str, dict]:
+    """Per thread name: threads (at the end), CPU us and context switches per order between two
+    thread_table snapshots."""
+    out = {}
+    for name, a in after.items():
+        b = before.get(name, {"cpu_s": 0.0, "switches": 0})
+        out[name] = {"threads": a["threads"], "cpu_us_per_order": (a["cpu_s"] - b["cpu_s"]) / orders * 1e6,
+                     "switches_per_order": (a["switches"] - b["switches"]) / orders}
+    return out
+
+
 def machine_jiffies() -> tuple[int, int]:
     """(busy, total) jiffies of every CPU since boot, from /proc/stat (idle and iowait are not busy)."""
     v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
@@ -446,6 +478,12 @@ def table(r: dict) -> str:
     for svc in SERVICES:
         rows.append((f"   {svc}", f"{st['cpu_us_per_order'][svc]:.0f} us CPU/order",
                      f"RSS {st['peak_rss_mib'][svc]:.1f} MiB", ratio(st["peak_rss_mib"][svc], 64)))
+    for svc, by_name in st.get("threads", {}).items():
+        own = sum(t["threads"] for n, t in by_name.items() if n != "rdk:*")
+        rdk = by_name.get("rdk:*", {}).get("threads", 0)
+        switches = sum(t["switches_per_order"] for t in by_name.values())
+        rows.append((f"   {svc} threads", f"{own} own + {rdk} librdkafka, {switches:.1f} switches/order",
+                     "cores + 4", ratio(own, (os.cpu_count() or 2) + 4)))
     if BROKER in st["cpu_us_per_order"]:
         b = st["cpu_us_per_order"][BROKER]
         rows.append((f"   {BROKER}", f"{b:.0f} us CPU/order", "", ""))
@@ -574,6 +612,7 @@ def main() -> int:
         # A short warm-up: topics, consumer group assignment, SQLite pages.
         loadgen(bin_dir, target, "warm-up", 300, 2 if args.quick else 5, 8, kafka=bootstrap, warmup=0, drain=20)
         cpu0 = stats.cpu()
+        threads0 = {svc: thread_table(pid) for svc, pid in watched.items() if svc in SERVICES}
         # Closed loop: HTTP accepts far faster than the pipeline confirms, so the run is
         # capped at a number of orders and then waits for every one of them to be confirmed:
         # T1 = confirmed / (first send .. last confirmation) with the pipeline saturated.
@@ -582,6 +621,8 @@ def main() -> int:
         cpu1 = stats.cpu()
         orders = max(1, mx["kafka"]["confirmed"])
         cpu_per_order = {s: (cpu1[s] - cpu0[s]) / orders * 1e6 for s in cpu1}
+        threads = {svc: thread_delta(threads0[svc], thread_table(pid), orders)
+                   for svc, pid in watched.items() if svc in SERVICES}
         t1 = mx["kafka"]["confirmed_per_s_overall"]
         opens = []
         for frac in fractions:
@@ -608,6 +649,7 @@ def main() -> int:
             "max": mx, "open": opens, "t4": t4, "cpu_us_per_order": cpu_per_order,
             "cpu_us_per_order_total": sum(v for s, v in cpu_per_order.items() if s in SERVICES),
             "peak_rss_mib": {s: v / 2**20 for s, v in stats.peak_rss().items() if s in SERVICES},
+            "threads": threads,
             "env": {k: v for k, v in stack.env.items() if k.startswith("ORDERFLOW_KAFKA_PROP_")},
         }
     finally:

@@ -44,31 +44,51 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
 
 Consumer::~Consumer() { close(); }
 
-std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
-  std::unique_ptr<RdKafka::Message> msg(consumer_->consume(static_cast<int>(timeout.count())));
-  if (!msg) return std::nullopt;
-  switch (msg->err()) {
+namespace {
+
+// A consumed message as a Record; nullopt for "nothing" (timeout, EOF) and errors (logged).
+std::optional<Record> to_record(RdKafka::Message& msg, const std::string& group) {
+  switch (msg.err()) {
     case RdKafka::ERR_NO_ERROR: break;
     case RdKafka::ERR__TIMED_OUT:
     case RdKafka::ERR__PARTITION_EOF: return std::nullopt;
     default:
-      log::warn("consumer error", {{"group", group_id_}, {"error", msg->errstr()}});
+      log::warn("consumer error", {{"group", group}, {"error", msg.errstr()}});
       return std::nullopt;
   }
   Record r;
-  r.topic = msg->topic_name();
-  r.partition = msg->partition();
-  r.offset = msg->offset();
-  r.timestamp_ms = msg->timestamp().timestamp;
-  if (msg->key()) r.key = *msg->key();
-  if (msg->payload()) r.value.assign(static_cast<const char*>(msg->payload()), msg->len());
-  if (auto* h = msg->headers()) {
+  r.topic = msg.topic_name();
+  r.partition = msg.partition();
+  r.offset = msg.offset();
+  r.timestamp_ms = msg.timestamp().timestamp;
+  if (msg.key()) r.key = *msg.key();
+  if (msg.payload()) r.value.assign(static_cast<const char*>(msg.payload()), msg.len());
+  if (auto* h = msg.headers()) {
     for (const auto& hdr : h->get_all()) {
       r.headers.emplace_back(hdr.key(), hdr.value() ? std::string(static_cast<const char*>(hdr.value()), hdr.value_size())
                                                     : std::string());
     }
   }
   return r;
+}
+
+}  // namespace
+
+std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
+  std::unique_ptr<RdKafka::Message> msg(consumer_->consume(static_cast<int>(timeout.count())));
+  if (!msg) return std::nullopt;
+  return to_record(*msg, group_id_);
+}
+
+std::vector<Record> Consumer::poll_batch(std::size_t max, std::chrono::milliseconds timeout) {
+  std::vector<Record> batch;
+  // The first record may be waited for; the rest are what the fetcher already queued.
+  for (auto wait = static_cast<int>(timeout.count()); batch.size() < max; wait = 0) {
+    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(wait));
+    if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) break;
+    if (auto r = to_record(*msg, group_id_)) batch.push_back(std::move(*r));
+  }
+  return batch;
 }
 
 void Consumer::store(const Record& record) { store_offset(record.topic, record.partition, record.offset + 1); }

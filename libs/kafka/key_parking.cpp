@@ -36,6 +36,11 @@ void KeyParking::block(const std::string& key, const std::string& reason) {
   maybe_held_.insert(key);
 }
 
+bool KeyParking::may_hold(const std::string& key) {
+  std::lock_guard lock(mu_);
+  return maybe_held_.contains(key);
+}
+
 bool KeyParking::blocked(const std::string& key) {
   std::lock_guard lock(mu_);
   return maybe_held_.contains(key) && store_.blocked(key);

@@ -65,6 +65,9 @@ class KeyParking final {
   // dropping it hands it on again).
   void resolve(const std::string& key);
   bool blocked(const std::string& key);
+  // Whether a record of `key` might have to wait (no store lookup: a superset of the held
+  // keys). A batch consumer sends such records through handle(), the others straight on.
+  bool may_hold(const std::string& key);
 
   // At start-up: resolves every held key for which `is_resolved(key)` says its blocking
   // record was decided (a crash may have come between the decision and the release).

@@ -2,7 +2,10 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <condition_variable>
 #include <future>
+#include <mutex>
+#include <optional>
 
 #include "libs/common/thread_name.hpp"
 #include "libs/kafka/client_events.hpp"
@@ -86,6 +89,31 @@ Status Producer::send_sync(Record record, std::chrono::milliseconds timeout) {
     return Error{"timeout", "no delivery report within deadline", true};
   }
   return future.get();
+}
+
+Status Producer::send_all(std::vector<Record> records, std::chrono::milliseconds timeout) {
+  if (records.empty()) return ok_status();
+  struct Pending {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t remaining = 0;
+    std::optional<Error> error;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->remaining = records.size();
+  for (auto& r : records) {
+    send(std::move(r), [pending](const Status& s) {
+      std::lock_guard lock(pending->mu);
+      if (!s && !pending->error) pending->error = s.error();
+      if (--pending->remaining == 0) pending->cv.notify_one();
+    });
+  }
+  std::unique_lock lock(pending->mu);
+  if (!pending->cv.wait_for(lock, timeout, [&] { return pending->remaining == 0; })) {
+    return Error{"timeout", "no delivery report within deadline", true};
+  }
+  if (pending->error) return *pending->error;
+  return ok_status();
 }
 
 bool Producer::flush(std::chrono::milliseconds timeout) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "libs/common/result.hpp"
 #include "libs/kafka/client_config.hpp"
@@ -39,6 +40,10 @@ class Producer final {
   void send(Record record, DeliveryFn on_delivery);
   // Sends and waits for the acknowledgement.
   Status send_sync(Record record, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Sends every record, then waits once for all their acknowledgements (one wake-up for
+  // the lot, and the records share produce requests): ok, or the first failure. A failure
+  // does not undo the others (they may be delivered): callers retry idempotent records.
+  Status send_all(std::vector<Record> records, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   bool flush(std::chrono::milliseconds timeout);
   int queue_length() const;
   // Asks the cluster for metadata: the health check's notion of "Kafka is reachable".

@@ -1,5 +1,6 @@
 #include "libs/storage/group_commit.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "libs/common/thread_name.hpp"
@@ -74,6 +75,44 @@ void GroupCommitter::submit_and_wait(const std::shared_ptr<Item>& item) {
   }
   item->answered.acquire();
   if (item->error) std::rethrow_exception(item->error);
+}
+
+std::vector<std::exception_ptr> GroupCommitter::run_all(std::vector<std::function<void(Database&)>> works,
+                                                       Durability durability) {
+  std::vector<std::shared_ptr<Item>> items;
+  items.reserve(works.size());
+  for (auto& w : works) {
+    auto item = std::make_shared<Item>();
+    item->owned_work = std::move(w);
+    item->durability = durability;
+    items.push_back(std::move(item));
+  }
+  {
+    std::unique_lock lock(queue_mu_);
+    if (stopping_) throw std::runtime_error(kStopping);
+    if (busy_ || !queue_.empty()) {
+      for (const auto& item : items) queue_.push_back(item);
+      queue_cv_.notify_one();  // under the lock, as in push_locked()
+    } else {
+      // Idle: commit here, as run() does, in chunks of max_batch.
+      busy_ = true;
+      lock.unlock();
+      for (std::size_t i = 0; i < items.size(); i += max_batch_) {
+        const auto end = std::min(items.size(), i + max_batch_);
+        commit_batch({items.begin() + static_cast<std::ptrdiff_t>(i), items.begin() + static_cast<std::ptrdiff_t>(end)});
+      }
+      lock.lock();
+      busy_ = false;
+      queue_cv_.notify_one();
+    }
+  }
+  std::vector<std::exception_ptr> errors;
+  errors.reserve(items.size());
+  for (const auto& item : items) {
+    item->answered.acquire();
+    errors.push_back(item->error);
+  }
+  return errors;
 }
 
 void GroupCommitter::submit(std::function<void(Database&)> work, std::function<void(std::exception_ptr)> done) {

@@ -70,6 +70,14 @@ class GroupCommitter final {
   // must not throw (what it throws is dropped, so that the batch's other callers still hear).
   void submit(std::function<void(Database&)> work, std::function<void(std::exception_ptr)> done);
 
+  // The batch form, for a caller that decides many things at once (a consumer's poll
+  // batch): every work in one transaction (max_batch at a time), each in its own savepoint,
+  // committed on the caller's thread when the committer is idle (queued together otherwise).
+  // Returns once all are committed: per work, what it threw (null when it is durable). A
+  // batch-level error (BEGIN/COMMIT failing) is every work's error. Throws after stop().
+  std::vector<std::exception_ptr> run_all(std::vector<std::function<void(Database&)>> works,
+                                          Durability durability = Durability::kDurable);
+
   // Refuses new work, answers everything queued (committing it), ends the committer
   // thread. Idempotent.
   void stop();

@@ -9,7 +9,7 @@
 #include "libs/events/events.hpp"
 #include "libs/kafka/admin.hpp"
 #include "libs/kafka/consumer.hpp"
-#include "libs/kafka/keyed_loop.hpp"
+#include "libs/kafka/batch_loop.hpp"
 #include "libs/kafka/dlq.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/mail/mailer.hpp"
@@ -75,18 +75,21 @@ int main(int argc, char** argv) {
         [&stopping](std::chrono::milliseconds d) { return stopping.wait_for(d); },
         [] { return now_epoch_ms(); }, probe, options);
     kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, kService, &rt.metrics());
-    // Emails of different orders go out at the same time (an SMTP hand-off takes a while).
-    auto loop_options = kafka::KeyedConsumerLoop::Options::from(settings, 32);
-    // OrderCreated shares the topic but asks for no email: skipped on the poll thread by its
-    // header (and counted as the handler would) instead of a worker decoding it to drop it.
+    // A poll batch at a time: its emails spread over a few sender threads (an SMTP hand-off
+    // takes a while), then all recorded in one transaction.
+    auto loop_options = kafka::BatchConsumerLoop::Options::from(settings);
+    // OrderCreated shares the topic but asks for no email: dropped before decoding by its
+    // header (and counted as the handler would).
     loop_options.ignore = [&probe](const kafka::Record& r) {
       auto type = r.header("ce_type");
       if (!type || *type != events::OrderCreated::kType) return false;
       probe.skipped("not-an-outcome");
       return true;
     };
-    kafka::KeyedConsumerLoop loop(consumer, [&handler](const kafka::Record& r) { handler.handle(r); },
-                                  events::kOrderEvents, std::move(loop_options), &rt.tracer());
+    WorkPool senders(static_cast<std::size_t>(settings.integer("mail-senders", 3, 0, 64)), "mail-send");
+    kafka::BatchConsumerLoop loop(
+        consumer, [&](std::span<const kafka::Delivery> wave) { handler.handle_batch(wave, &senders); },
+        events::kOrderEvents, std::move(loop_options), &rt.tracer());
 
     notification::handlers::add_routes(rt.router(), rt.blocking_pool(), repo);
     rt.health().add("kafka", [&producer] { return producer.ping(std::chrono::seconds(2)); });

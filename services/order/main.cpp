@@ -5,7 +5,7 @@
 #include "libs/kafka/dlq.hpp"
 #include "libs/kafka/admin.hpp"
 #include "libs/kafka/consumer.hpp"
-#include "libs/kafka/keyed_loop.hpp"
+#include "libs/kafka/batch_loop.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/observability/log.hpp"
 #include "libs/runtime/runtime.hpp"
@@ -42,8 +42,9 @@ int main(int argc, char** argv) {
     auto wake_relay = [&relay] { relay.notify(); };
     order::PaymentEventsConsumer handler(repo, producer, probe, group, wake_relay);
     kafka::Consumer consumer(kafka_config, group, {events::kPaymentEvents}, "order-service", &rt.metrics());
-    kafka::KeyedConsumerLoop loop(consumer, [&](const kafka::Record& r) { handler.handle(r); }, "payment-events",
-                                  kafka::KeyedConsumerLoop::Options::from(settings, 16), &rt.tracer());
+    // A poll batch at a time: its payments in one transaction, one wake-up of the relay.
+    kafka::BatchConsumerLoop loop(consumer, [&](std::span<const kafka::Delivery> wave) { handler.handle_batch(wave); },
+                                  "payment-events", kafka::BatchConsumerLoop::Options::from(settings), &rt.tracer());
 
     // Secure by default: credentials are required unless --auth-mode none (make run's demo).
     auth::Authenticator authenticator(auth::AuthConfig::from(settings));

@@ -1,5 +1,7 @@
 // payment-service: the composition root. Config -> gateway client -> repository ->
 // order-events consumer; stop actions run in reverse.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <condition_variable>
 
 #include "openapi_document.hpp"
@@ -8,7 +10,7 @@
 #include "libs/http/client.hpp"
 #include "libs/kafka/admin.hpp"
 #include "libs/kafka/consumer.hpp"
-#include "libs/kafka/keyed_loop.hpp"
+#include "libs/kafka/batch_loop.hpp"
 #include "libs/kafka/dlq.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/kafka/sqlite_parking_store.hpp"
@@ -80,7 +82,8 @@ int main(int argc, char** argv) {
       log::warn("could not ensure topics", {{"error", s.error().message}});
     }
 
-    http::Client client(rt.io(), 256, &rt.tracer());
+    // Keep-alive connections to the gateway: as many as a batch has calls in flight (64).
+    http::Client client(rt.io(), 64, &rt.tracer());
     auto gateway_call = [&](http::Request req) { return client.send_blocking(gateway, std::move(req), gateway_timeout); };
     StopSignal stop_signal;
     auto sleeper = [&](std::chrono::milliseconds d) { return stop_signal.sleep(d); };
@@ -103,16 +106,29 @@ int main(int argc, char** argv) {
     kafka::Consumer consumer(kafka_config, group, {events::kOrderEvents}, "payment-service", &rt.metrics());
     kafka::Consumer retry_consumer(kafka_config, group + "-retry", {events::kPaymentRetry}, "payment-service-retry",
                                   &rt.metrics());
-    // Hundreds of charges in flight: a slow gateway answer holds up only its own order.
-    auto loop_options = kafka::KeyedConsumerLoop::Options::from(settings, 256);
-    // OrderConfirmed / OrderFailed share the topic but are not this service's: skipped on
-    // the poll thread instead of a worker decoding them to ignore them (the handler would).
+    // A poll batch at a time: its new orders charged all at once on the HTTP client's event
+    // loop (no thread per call), decided in one transaction, announced in one produce round.
+    auto loop_options = kafka::BatchConsumerLoop::Options::from(settings);
+    // OrderConfirmed / OrderFailed share the topic but are not this service's: dropped by
+    // their header before anything decodes them.
     loop_options.ignore = [](const kafka::Record& r) {
       auto type = r.header("ce_type");
       return type && (*type == events::OrderOutcome::kConfirmed || *type == events::OrderOutcome::kFailed);
     };
-    kafka::KeyedConsumerLoop loop(consumer, [&](const kafka::Record& r) { parking.handle(r); }, "order-events",
-                                  std::move(loop_options), &rt.tracer());
+    // The per-record path (transient answers with their retries and back-offs, replays,
+    // held keys) of a batch's records, a few at a time.
+    WorkPool slow_path(static_cast<std::size_t>(settings.integer("consumer-slow-path-threads", 3, 0, 64)), "charge-retry");
+    handler.use_async_gateway([&](http::Request req, std::function<void(Result<http::Response>)> done) {
+      boost::asio::co_spawn(
+          rt.io(),
+          [&, req = std::move(req), done = std::move(done)]() mutable -> boost::asio::awaitable<void> {
+            done(co_await client.send(gateway, std::move(req), gateway_timeout));
+          },
+          boost::asio::detached);
+    });
+    kafka::BatchConsumerLoop loop(
+        consumer, [&](std::span<const kafka::Delivery> wave) { handler.handle_batch(wave, &slow_path); },
+        "order-events", std::move(loop_options), &rt.tracer());
     kafka::ConsumerLoop retry_loop(retry_consumer, [&](const kafka::Record& r) { retry_handler.handle(r); },
                                    "payment-retry", &rt.tracer());
 

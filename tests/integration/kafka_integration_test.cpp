@@ -16,9 +16,9 @@
 #include "libs/events/events.hpp"
 #include "libs/kafka/admin.hpp"
 #include "libs/kafka/consumer.hpp"
+#include "libs/kafka/batch_loop.hpp"
 #include "libs/kafka/dlq.hpp"
 #include "libs/kafka/key_parking.hpp"
-#include "libs/kafka/keyed_loop.hpp"
 #include "libs/kafka/sqlite_parking_store.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/observability/metrics.hpp"
@@ -408,38 +408,38 @@ TEST_F(KafkaIntegration, LaterRecordsOfABlockedKeyWaitAndComeOutInOrderAfterARes
   for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
 }
 
-// Key-level parallelism: records of different keys run at the same time, each key's in
-// partition order, and every record is handled.
-TEST_F(KafkaIntegration, KeyedLoopRunsKeysInParallelAndEachKeyInOrder) {
-  const std::string topic = "it-keyed-" + ids::uuid();
+// Batches: every wave holds each key at most once, a key's records come in order across
+// waves, and records of a backlog are decided many at a time.
+TEST_F(KafkaIntegration, BatchLoopDecidesWavesOfDistinctKeysAndEachKeyInOrder) {
+  const std::string topic = "it-batch-" + ids::uuid();
   ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 3, 1}}));
   constexpr int kKeys = 40, kPerKey = 10;
+  std::vector<kafka::Record> records;
   for (int i = 0; i < kPerKey; ++i) {
     for (int k = 0; k < kKeys; ++k) {
       kafka::Record r;
       r.topic = topic;
       r.key = "k" + std::to_string(k);
       r.value = std::to_string(i);
-      producer_.send(std::move(r), [](const Status&) {});
+      records.push_back(std::move(r));
     }
   }
-  ASSERT_TRUE(producer_.flush(10s));
+  ASSERT_TRUE(producer_.send_all(std::move(records)));  // a backlog before the consumer starts
   std::mutex mu;
   std::map<std::string, std::vector<int>> seen;
-  std::atomic<int> running{0}, most{0};
-  kafka::Consumer consumer(broker(), "it-keyed-" + ids::uuid(), {topic}, "it-keyed");
-  kafka::KeyedConsumerLoop loop(consumer, [&](const kafka::Record& r) {
-    int now = ++running;
-    int prev = most.load();
-    while (now > prev && !most.compare_exchange_weak(prev, now)) {
+  std::size_t largest_wave = 0;
+  bool repeated_key = false;
+  kafka::Consumer consumer(broker(), "it-batch-" + ids::uuid(), {topic}, "it-batch");
+  kafka::BatchConsumerLoop loop(consumer, [&](std::span<const kafka::Delivery> wave) {
+    std::lock_guard lock(mu);
+    std::set<std::string> keys;
+    for (const auto& d : wave) {
+      repeated_key |= !keys.insert(d.record->key).second;
+      seen[d.record->key].push_back(std::stoi(d.record->value));
+      EXPECT_FALSE(d.context.trace_id.empty());
     }
-    std::this_thread::sleep_for(2ms);  // a call to something slow
-    {
-      std::lock_guard lock(mu);
-      seen[r.key].push_back(std::stoi(r.value));
-    }
-    --running;
-  }, "it-keyed", {8, 0});
+    largest_wave = std::max(largest_wave, wave.size());
+  }, "it-batch", {});
   loop.start();
   auto total = [&] {
     std::lock_guard lock(mu);
@@ -449,8 +449,9 @@ TEST_F(KafkaIntegration, KeyedLoopRunsKeysInParallelAndEachKeyInOrder) {
   };
   ASSERT_TRUE(wait_until([&] { return total() >= kKeys * kPerKey; })) << "handled " << total();
   loop.stop();
-  EXPECT_GT(most.load(), 1) << "records of different keys ran at the same time";
-  EXPECT_LE(most.load(), 8) << "never more than the workers";
+  EXPECT_FALSE(repeated_key) << "a key twice in one wave";
+  EXPECT_GT(largest_wave, 1u) << "a backlog is decided many records at a time";
+  EXPECT_GT(loop.records_polled(), loop.batches()) << "more records than batches";
   ASSERT_EQ(seen.size(), static_cast<std::size_t>(kKeys));
   for (const auto& [key, values] : seen) {
     EXPECT_TRUE(std::is_sorted(values.begin(), values.end())) << key << " out of order";
@@ -458,75 +459,90 @@ TEST_F(KafkaIntegration, KeyedLoopRunsKeysInParallelAndEachKeyInOrder) {
   }
 }
 
-// A record that keeps failing holds its key only: later records of other keys finish, but
-// the committed offset stays at the failing record, so after a restart it (and everything
-// after it) comes back; once it is done, nothing is redelivered again.
-TEST_F(KafkaIntegration, KeyedLoopCommitsOnlyContiguousOffsets) {
-  const std::string topic = "it-keyed-commit-" + ids::uuid();
+// A crash in the middle of a batch: the waves decided before it are committed, the wave in
+// hand and everything after it come back to the next member; once done, nothing again.
+TEST_F(KafkaIntegration, BatchLoopRedeliversFromTheFirstUndecidedRecordAfterACrash) {
+  const std::string topic = "it-batch-crash-" + ids::uuid();
   ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 1, 1}}));
-  auto send = [&](const std::string& key, const std::string& value) {
+  // One partition, keys a and b twice: waves [a1 b1] [a2 b2] when polled in one batch.
+  std::vector<kafka::Record> records;
+  for (const char* v : {"a1", "b1", "a2", "b2"}) {
     kafka::Record r;
     r.topic = topic;
-    r.key = key;
-    r.value = value;
-    ASSERT_TRUE(producer_.send_sync(std::move(r)));
-  };
-  send("stuck", "s0");
-  for (int i = 0; i < 30; ++i) send("k" + std::to_string(i % 5), "v" + std::to_string(i));
-  const std::string group = "it-keyed-commit-" + ids::uuid();
+    r.key = std::string(1, v[0]);
+    r.value = v;
+    records.push_back(std::move(r));
+  }
+  ASSERT_TRUE(producer_.send_all(std::move(records)));
+  const std::string group = "it-batch-crash-" + ids::uuid();
   std::mutex mu;
-  std::vector<std::string> first_run, second_run;
-  std::atomic<int> stuck_tries{0};
+  std::vector<std::string> decided;
+  std::atomic<int> failures{0};
   {
-    kafka::Consumer consumer(broker(), group, {topic}, "it-keyed");
-    kafka::KeyedConsumerLoop loop(consumer, [&](const kafka::Record& r) {
-      if (r.key == "stuck") {
-        ++stuck_tries;
-        throw std::runtime_error("dependency down");
+    kafka::Consumer consumer(broker(), group, {topic}, "it-batch");
+    kafka::BatchConsumerLoop loop(consumer, [&](std::span<const kafka::Delivery> wave) {
+      for (const auto& d : wave) {
+        if (d.record->value == "a2") {
+          ++failures;
+          throw std::runtime_error("the process dies here");
+        }
       }
       std::lock_guard lock(mu);
-      first_run.push_back(r.value);
-    }, "it-keyed", {4, 0});
+      for (const auto& d : wave) decided.push_back(d.record->value);
+    }, "it-batch", {});
     loop.start();
-    ASSERT_TRUE(wait_until([&] {
-      std::lock_guard lock(mu);
-      return first_run.size() == 30;
-    })) << "other keys finish while one fails";
-    EXPECT_FALSE(loop.healthy()) << "a failing record shows in health";
-    EXPECT_GE(stuck_tries.load(), 1);
-    loop.stop();  // commits: offset 0 is not done
+    ASSERT_TRUE(wait_until([&] { return failures.load() >= 1; }));
+    EXPECT_FALSE(loop.healthy()) << "a failing wave shows in health";
+    loop.stop();  // commits what was stored
   }
-  // A fresh member of the group collects values until it has `n`; returns them.
-  auto run_until = [&](std::size_t n, const char* why) {
+  // In produce order, the first record not decided (a2, unless the first poll split the batch).
+  const std::vector<std::string> produced{"a1", "b1", "a2", "b2"};
+  std::vector<std::string>::const_iterator first_undecided;
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(std::find(decided.begin(), decided.end(), "a1") != decided.end());
+    first_undecided = std::find_if(produced.begin(), produced.end(), [&](const std::string& v) {
+      return std::find(decided.begin(), decided.end(), v) == decided.end();
+    });
+  }
+  ASSERT_NE(first_undecided, produced.end());
+  auto run_until = [&](std::size_t n) {
     std::vector<std::string> values;
-    kafka::Consumer consumer(broker(), group, {topic}, "it-keyed");
-    kafka::KeyedConsumerLoop loop(consumer, [&](const kafka::Record& r) {
+    kafka::Consumer consumer(broker(), group, {topic}, "it-batch");
+    kafka::BatchConsumerLoop loop(consumer, [&](std::span<const kafka::Delivery> wave) {
       std::lock_guard lock(mu);
-      values.push_back(r.value);
-    }, "it-keyed", {4, 0});
+      for (const auto& d : wave) values.push_back(d.record->value);
+    }, "it-batch", {});
     loop.start();
     EXPECT_TRUE(wait_until([&] {
       std::lock_guard lock(mu);
       return values.size() >= n;
-    })) << why;
+    }));
     EXPECT_TRUE(loop.healthy());
     loop.stop();
     std::lock_guard lock(mu);
     return values;
   };
-  second_run = run_until(31, "the failed record and everything after it come back");
-  ASSERT_EQ(second_run.size(), 31u);
-  EXPECT_EQ(std::count(second_run.begin(), second_run.end(), "s0"), 1);
-  send("end", "end");
-  auto third_run = run_until(1, "a record after a restart");
-  ASSERT_FALSE(third_run.empty());
-  EXPECT_EQ(third_run.front(), "end") << "everything before it was committed";
+  auto second = run_until(static_cast<std::size_t>(produced.end() - first_undecided));
+  ASSERT_FALSE(second.empty());
+  EXPECT_EQ(second.front(), *first_undecided) << "redelivery starts at the first record not decided";
+  for (auto it = produced.begin(); it != first_undecided; ++it) {
+    EXPECT_EQ(std::count(second.begin(), second.end(), *it), 0) << *it << " was decided and came back";
+  }
+  kafka::Record end;
+  end.topic = topic;
+  end.key = "end";
+  end.value = "end";
+  ASSERT_TRUE(producer_.send_sync(std::move(end)));
+  auto third = run_until(1);
+  ASSERT_FALSE(third.empty());
+  EXPECT_EQ(third.front(), "end") << "everything before it was committed";
 }
 
-// Records the loop is told to ignore never reach the handler, and their offsets are
-// committed like handled ones: a restarted member of the group starts after them.
-TEST_F(KafkaIntegration, KeyedLoopSkipsIgnoredRecordsAndCommitsPastThem) {
-  const std::string topic = "it-keyed-ignore-" + ids::uuid();
+// Ignored records never reach the handler, and a batch of only ignored records is
+// committed too: a restarted member starts after them.
+TEST_F(KafkaIntegration, BatchLoopSkipsIgnoredRecordsAndCommitsPastThem) {
+  const std::string topic = "it-batch-ignore-" + ids::uuid();
   ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 1, 1}}));
   auto send = [&](const std::string& value) {
     kafka::Record r;
@@ -536,21 +552,21 @@ TEST_F(KafkaIntegration, KeyedLoopSkipsIgnoredRecordsAndCommitsPastThem) {
     ASSERT_TRUE(producer_.send_sync(std::move(r)));
   };
   for (const char* v : {"a1", "x1", "a2", "x2", "x3", "a3"}) send(v);
-  const std::string group = "it-keyed-ignore-" + ids::uuid();
-  auto run_until = [&](std::size_t n) {
+  const std::string group = "it-batch-ignore-" + ids::uuid();
+  auto run_until = [&](std::size_t n, std::atomic<std::uint64_t>* polled = nullptr, std::uint64_t polls = 0) {
     std::mutex mu;
     std::vector<std::string> values;
-    kafka::Consumer consumer(broker(), group, {topic}, "it-keyed");
-    kafka::KeyedConsumerLoop::Options options{4, 0};
+    kafka::Consumer consumer(broker(), group, {topic}, "it-batch");
+    kafka::BatchConsumerLoop::Options options;
     options.ignore = [](const kafka::Record& r) { return r.value.starts_with("x"); };
-    kafka::KeyedConsumerLoop loop(consumer, [&](const kafka::Record& r) {
+    kafka::BatchConsumerLoop loop(consumer, [&](std::span<const kafka::Delivery> wave) {
       std::lock_guard lock(mu);
-      values.push_back(r.value);
-    }, "it-keyed", options);
+      for (const auto& d : wave) values.push_back(d.record->value);
+    }, "it-batch", options);
     loop.start();
     EXPECT_TRUE(wait_until([&] {
       std::lock_guard lock(mu);
-      return values.size() >= n;
+      return values.size() >= n && (polled == nullptr || loop.records_polled() >= polls);
     }));
     loop.stop();
     std::lock_guard lock(mu);
@@ -558,8 +574,96 @@ TEST_F(KafkaIntegration, KeyedLoopSkipsIgnoredRecordsAndCommitsPastThem) {
   };
   EXPECT_EQ(run_until(3), (std::vector<std::string>{"a1", "a2", "a3"}));
   send("x4");
+  std::atomic<std::uint64_t> polled{0};
+  EXPECT_TRUE(run_until(0, &polled, 1).empty()) << "a batch of one ignored record";
   send("end");
   EXPECT_EQ(run_until(1), (std::vector<std::string>{"end"})) << "nothing before it came back";
+}
+
+// payment-service's batch path: a poison record inside a batch goes to the DLQ, the other
+// orders of the batch are charged (once each, through the asynchronous gateway) and announced.
+TEST_F(KafkaIntegration, PoisonRecordInsideABatchGoesToTheDlqAndTheRestOfTheBatchCompletes) {
+  const std::string topic = "it-batch-payment-" + ids::uuid();
+  ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 1, 1}}));
+  const std::string run = ids::uuid();
+  std::vector<kafka::Record> records;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 6; ++i) {
+    const std::string key = "it-bp-" + run + "-" + std::to_string(i);
+    keys.push_back(key);
+    if (i == 2) {
+      records.push_back({topic, key, "{not json", {{"ce_specversion", "1.0"}, {"ce_id", ids::uuid()},
+                                                   {"ce_type", "OrderCreated"}, {"ce_source", "it"}}});
+      continue;
+    }
+    events::OrderCreated order{key, "c-1", "ann@example.com", "EUR", "25.00", "tok_visa", now_iso8601(), {{"B", 2, "12.50"}}};
+    auto ce = events::CloudEvent::make(events::OrderCreated::kType, "it", "corr-" + key, trace::Context::root());
+    records.push_back(events::encode(topic, key, ce, events::to_json(order)));
+  }
+  ASSERT_TRUE(producer_.send_all(std::move(records)));
+
+  auto db = std::filesystem::temp_directory_path() / ("it-batch-payment-" + ids::uuid() + ".db");
+  metrics::Registry registry;
+  payment::Probe probe(registry);
+  payment::PaymentRepository repo(db.string());
+  std::mutex mu;
+  std::map<std::string, int> charges;
+  auto answer = [&](const http::Request& req) -> Result<http::Response> {
+    std::lock_guard lock(mu);
+    ++charges[std::string(req["Idempotency-Key"])];
+    http::Response res{http::Status::ok, 11};
+    res.body() = R"({"id":"ch_it","status":"succeeded"})";
+    return res;
+  };
+  const std::string group = "it-batch-payment-" + ids::uuid();
+  payment::CircuitBreaker breaker({5, std::chrono::milliseconds(10000)});
+  payment::OrderEventsConsumer handler(repo, producer_, probe, answer, breaker, {}, group,
+                                       [](std::chrono::milliseconds) { return true; });
+  std::vector<std::thread> io;
+  std::atomic<int> async_calls{0};
+  handler.use_async_gateway([&](http::Request req, std::function<void(Result<http::Response>)> done) {
+    ++async_calls;
+    std::lock_guard lock(mu);
+    io.emplace_back([&answer, req = std::move(req), done = std::move(done)] { done(answer(req)); });
+  });
+  std::atomic<std::size_t> largest_wave{0};
+  kafka::Consumer consumer(broker(), group, {topic}, "it-batch-payment");
+  kafka::BatchConsumerLoop loop(consumer, [&](std::span<const kafka::Delivery> wave) {
+    largest_wave = std::max(largest_wave.load(), wave.size());
+    handler.handle_batch(wave);
+  }, "it", {});
+  loop.start();
+  auto ours = [&](const kafka::Record& r) { return r.key == keys[2] && r.header("dlq-consumer-group") == group; };
+  auto dlq = consume_until(kafka::dlq_topic("payment-service"), [&](const auto& recs) {
+    return std::any_of(recs.begin(), recs.end(), ours);
+  });
+  auto mine = [&](const kafka::Record& r) { return r.key.starts_with("it-bp-" + run); };
+  auto payments = consume_until(events::kPaymentEvents, [&](const auto& recs) {
+    return std::count_if(recs.begin(), recs.end(), mine) >= 5;
+  });
+  loop.stop();
+  for (auto& t : io) t.join();
+
+  EXPECT_TRUE(std::any_of(dlq.begin(), dlq.end(), ours)) << "poison record not in payment-service.dlq";
+  std::set<std::string> announced;
+  for (const auto& r : payments) {
+    if (!mine(r)) continue;
+    EXPECT_EQ(r.header("ce_type"), "PaymentSuccess");
+    announced.insert(r.key);
+  }
+  EXPECT_EQ(announced.size(), 5u);
+  EXPECT_FALSE(announced.contains(keys[2]));
+  EXPECT_EQ(async_calls.load(), 5) << "the batch path charged them, not the per-record path";
+  std::lock_guard lock(mu);
+  EXPECT_EQ(charges.size(), 5u);
+  for (const auto& [key, n] : charges) EXPECT_EQ(n, 1) << key << " charged " << n << " times";
+  for (const auto& key : keys) {
+    if (key == keys[2]) continue;
+    auto row = repo.find(key);
+    ASSERT_TRUE(row) << key;
+    EXPECT_TRUE(row->published) << key;
+  }
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
 }
 
 }  // namespace

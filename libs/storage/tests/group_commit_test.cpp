@@ -177,6 +177,52 @@ TEST_P(GroupCommitTest, BatchesHoldAtMostMaxBatchWorks) {
   EXPECT_EQ(names(*db_).size(), 10u);
 }
 
+TEST_P(GroupCommitTest, RunAllCommitsTheWorksInOneTransactionOnTheCallersThreadWhenIdle) {
+  GroupCommitter committer(*db_, 4);
+  std::set<std::thread::id> threads;
+  std::vector<std::function<void(Database&)>> works;
+  for (int i = 0; i < 6; ++i) {
+    works.emplace_back([i, &threads](Database& db) {
+      threads.insert(std::this_thread::get_id());
+      if (i == 3) {
+        insert(db, "gone");
+        throw std::invalid_argument("changed its mind");
+      }
+      insert(db, "n" + std::to_string(i));
+    });
+  }
+  auto errors = committer.run_all(std::move(works));
+  ASSERT_EQ(errors.size(), 6u);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(static_cast<bool>(errors[i]), i == 3) << i;
+  EXPECT_THROW(std::rethrow_exception(errors[3]), std::invalid_argument);
+  EXPECT_EQ(threads, std::set<std::thread::id>{std::this_thread::get_id()});
+  EXPECT_EQ(committer.batches_committed(), 2u) << "max_batch 4: 4 + 2";
+  EXPECT_EQ(committer.items_committed(), 5u);
+  EXPECT_EQ(names(*db_), (std::set<std::string>{"n0", "n1", "n2", "n4", "n5"}));
+}
+
+TEST_P(GroupCommitTest, RunAllQueuesTogetherBehindABatchInProgress) {
+  GroupCommitter committer(*db_);
+  std::vector<std::exception_ptr> errors;
+  {
+    Gate gate(committer);
+    std::thread caller([&] {
+      std::vector<std::function<void(Database&)>> works;
+      for (int i = 0; i < 5; ++i) works.emplace_back([i](Database& db) { insert(db, "q" + std::to_string(i)); });
+      errors = committer.run_all(std::move(works));
+    });
+    EXPECT_TRUE(eventually([&] { return committer.queued() == 5; }));
+    gate.open();
+    caller.join();
+  }
+  ASSERT_EQ(errors.size(), 5u);
+  for (const auto& e : errors) EXPECT_FALSE(e);
+  EXPECT_EQ(committer.batches_committed(), 2u) << "the gate's batch, then the five together";
+  EXPECT_EQ(names(*db_).size(), 5u);
+  committer.stop();
+  EXPECT_THROW(committer.run_all({[](Database&) {}}), std::runtime_error);
+}
+
 TEST_P(GroupCommitTest, AThrowingWorkIsRolledBackAndFailsOnlyItsCaller) {
   GroupCommitter committer(*db_);
   auto answers = run_in_one_batch(committer, {

@@ -45,6 +45,46 @@ OrderOutcomeConsumer::OrderOutcomeConsumer(repository::NotificationRepository& r
 }
 
 void OrderOutcomeConsumer::handle(const kafka::Record& record) {
+  auto sent = send_for(record);
+  if (!sent) return;
+  // A crash between the send and this record means one more email after the restart; a
+  // database error here is retried without a second email (see the header).
+  repo_.record(*sent);
+  forget_sent({sent->order_id, sent->outcome});
+}
+
+void OrderOutcomeConsumer::handle_batch(std::span<const kafka::Delivery> wave, WorkPool* pool) {
+  std::vector<std::optional<repository::Notification>> sent(wave.size());
+  // A record that throws (stopping, say) does not keep the others from being decided, and
+  // the emails sent are recorded before the wave is handed back: only what was not decided
+  // comes back.
+  std::mutex mu;
+  std::exception_ptr failure;
+  const auto one = [&](std::size_t i) {
+    try {
+      sent[i] = send_for(*wave[i].record);
+    } catch (...) {
+      std::lock_guard lock(mu);
+      if (!failure) failure = std::current_exception();
+    }
+  };
+  if (pool != nullptr) {
+    pool->for_each(wave.size(), one);
+  } else {
+    for (std::size_t i = 0; i < wave.size(); ++i) one(i);
+  }
+  std::vector<repository::Notification> to_record;
+  for (auto& n : sent) {
+    if (n) to_record.push_back(std::move(*n));
+  }
+  if (!to_record.empty()) {
+    repo_.record_all(to_record);  // one transaction; throws while the database is down
+    for (const auto& n : to_record) forget_sent({n.order_id, n.outcome});
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+std::optional<repository::Notification> OrderOutcomeConsumer::send_for(const kafka::Record& record) {
   const std::int64_t received_ms = clock_();
   const std::string trace_id = trace_id_of(record);
 
@@ -52,7 +92,7 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
   if (!decoded) {
     to_dlq(record, decoded.error(), 1, received_ms, record.header("ce_correlationid").value_or(""),
            trace_id);
-    return;
+    return std::nullopt;
   }
   const events::CloudEvent& ce = decoded->ce;
   auto outcome = domain::outcome_of_event_type(ce.type);
@@ -63,13 +103,13 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
                                                {"orderId", record.key},
                                                {"correlationId", ce.correlation_id},
                                                {"traceId", trace_id}});
-    return;
+    return std::nullopt;
   }
   auto parsed =
       events::parse_order_outcome(decoded->payload, *outcome == domain::Outcome::kConfirmed);
   if (!parsed) {
     to_dlq(record, parsed.error(), 1, received_ms, ce.correlation_id, trace_id);
-    return;
+    return std::nullopt;
   }
   const events::OrderOutcome& event = *parsed;
   const std::string outcome_name(domain::outcome_name(*outcome));
@@ -89,13 +129,10 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
     case domain::Action::kSkipDuplicate:
       probe_.skipped(std::string(domain::action_name(action)));
       log::info("customer already notified of this outcome; nothing sent", ids);
-      return;
-    case domain::Action::kRecordOnly: {
-      repo_.record(*sent_not_recorded(key));  // throws again while the database is down
-      forget_sent(key);
-      log::info("recorded a notification sent earlier", ids);
-      return;
-    }
+      return std::nullopt;
+    case domain::Action::kRecordOnly:
+      log::info("recording a notification sent earlier", ids);
+      return sent_not_recorded(key);  // the caller records it (throws again while the database is down)
     case domain::Action::kSend:
       break;
   }
@@ -135,7 +172,7 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
       throw std::runtime_error("stopping before the email could be sent");
     }
     to_dlq(record, error, result.attempts, received_ms, ce.correlation_id, trace_id);
-    return;
+    return std::nullopt;
   }
 
   repository::Notification sent{
@@ -149,11 +186,10 @@ void OrderOutcomeConsumer::handle(const kafka::Record& record) {
                                   {"outcome", outcome_name},
                                   {"channel", sent.channel},
                                   {"attempts", std::to_string(result.attempts)}});
-  // A crash between the send above and this record means one more email after the
-  // restart; a database error here is retried without a second email (see the header).
+  // Remembered until recorded: if recording fails, the record comes back and is recorded
+  // without a second email.
   remember_sent(key, sent);
-  repo_.record(sent);
-  forget_sent(key);
+  return sent;
 }
 
 std::optional<repository::Notification> OrderOutcomeConsumer::sent_not_recorded(const SentKey& key) const {

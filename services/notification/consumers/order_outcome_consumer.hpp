@@ -5,10 +5,13 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
 #include "libs/common/result.hpp"
+#include "libs/common/work_pool.hpp"
+#include "libs/kafka/batch_loop.hpp"
 #include "libs/kafka/record.hpp"
 #include "libs/mail/mailer.hpp"
 #include "services/notification/domain/notification.hpp"
@@ -18,9 +21,8 @@
 
 namespace orderflow::notification::consumers {
 
-// Handles one record of order-events: decode, decide, send, record. Thread-safe: the
-// keyed consumer loop runs records of different orders at the same time (never two of
-// one order). Returning means "done, store the offset"; throwing means "try this record again".
+// Handles one record of order-events: decode, decide, send, record. Thread-safe: a
+// batch's records of different orders may be handled at the same time (never two of one order). Returning means "done, store the offset"; throwing means "try this record again".
 //   OrderConfirmed / OrderFailed -> one email to customerEmail, recorded
 //   other event types            -> skipped
 //   malformed / unknown schema   -> the DLQ (reason = decode error code)
@@ -44,8 +46,16 @@ class OrderOutcomeConsumer final {
                        DlqSender dlq, Sleeper sleep, Clock clock, Probe& probe, Options options);
 
   void handle(const kafka::Record& record);
+  // A wave of a poll batch (distinct orders): each record decided and its email sent as
+  // handle() does (spread over `pool`'s threads when given), then every sent email recorded
+  // in ONE transaction. Throwing means "try the wave again": emails already sent are
+  // remembered and recorded then, not sent twice.
+  void handle_batch(std::span<const kafka::Delivery> wave, WorkPool* pool = nullptr);
 
  private:
+  // Decides the record and sends its email; the notification to record, or nullopt when
+  // there is nothing to record (skipped, duplicate, sent to the DLQ).
+  std::optional<repository::Notification> send_for(const kafka::Record& record);
   void to_dlq(const kafka::Record& record, const Error& error, int attempts,
               std::int64_t first_failure_ms, const std::string& correlation_id,
               const std::string& trace_id);

@@ -32,6 +32,21 @@ NotificationRepository::NotificationRepository(storage::Database& db) : db_(db) 
   db_.migrate(kMigrations);
 }
 
+namespace {
+
+// True when inserted, false when already recorded (same event or same order outcome).
+bool insert(storage::Database& db, const Notification& n) {
+  db.prepare(
+        "INSERT INTO notifications (order_id, outcome, recipient, subject, channel, event_id, correlation_id, "
+        "sent_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+      .bind_all(sv(n.order_id), domain::outcome_name(n.outcome), sv(n.recipient), sv(n.subject), sv(n.channel),
+                sv(n.event_id), sv(n.correlation_id), n.sent_at_ms)
+      .run();
+  return db.changes() == 1;
+}
+
+}  // namespace
+
 domain::Known NotificationRepository::lookup(const std::string& event_id,
                                              const std::string& order_id, domain::Outcome outcome) {
   auto lock = db_.lock();
@@ -47,14 +62,21 @@ domain::Known NotificationRepository::lookup(const std::string& event_id,
 
 bool NotificationRepository::record(const Notification& n) {
   return committer_.run([&n](storage::Database& db) {
-    db.prepare(
-          "INSERT INTO notifications (order_id, outcome, recipient, subject, channel, event_id, correlation_id, "
-          "sent_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-        .bind_all(sv(n.order_id), domain::outcome_name(n.outcome), sv(n.recipient), sv(n.subject), sv(n.channel),
-                  sv(n.event_id), sv(n.correlation_id), n.sent_at_ms)
-        .run();
-    return db.changes() == 1;
+    return insert(db, n);
   });
+}
+
+void NotificationRepository::record_all(const std::vector<Notification>& ns) {
+  std::vector<std::function<void(storage::Database&)>> works;
+  works.reserve(ns.size());
+  for (const auto& n : ns) {
+    works.emplace_back([&n](storage::Database& db) {
+      insert(db, n);
+    });
+  }
+  for (const auto& e : committer_.run_all(std::move(works))) {
+    if (e) std::rethrow_exception(e);
+  }
 }
 
 std::vector<Notification> NotificationRepository::list(const std::optional<std::string>& order_id,

@@ -38,6 +38,9 @@ class NotificationRepository final {
   // Records a sent notification. False when it was already recorded (same event or same
   // order outcome): the caller has nothing more to do. Returns once it is committed.
   bool record(const Notification& n);
+  // Records many in ONE transaction (each already recorded is left as it is). Returns once
+  // committed; throws the first error.
+  void record_all(const std::vector<Notification>& ns);
   // Newest first; all of one order's, or the latest `limit` overall.
   std::vector<Notification> list(const std::optional<std::string>& order_id, int limit);
   Status ping();

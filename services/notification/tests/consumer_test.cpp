@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <mutex>
 
 #include "libs/common/ids.hpp"
 #include "libs/events/cloud_event.hpp"
@@ -13,6 +14,7 @@ namespace {
 class FakeMailer final : public mail::Mailer {
  public:
   Status send(const mail::Message& m) override {
+    std::lock_guard lock(mu);  // a batch's emails may go out from several threads
     attempts.push_back(m);
     if (!failures.empty()) {
       auto e = failures.front();
@@ -25,6 +27,7 @@ class FakeMailer final : public mail::Mailer {
   std::string_view channel() const override { return "smtp"; }
   std::vector<mail::Message> attempts, sent;
   std::vector<Error> failures;
+  std::mutex mu;
 };
 
 class NotificationConsumerTest : public ::testing::Test {
@@ -210,6 +213,47 @@ TEST_F(NotificationConsumerTest, DlqOutageAsksForRedelivery) {
   junk.topic = "order-events";
   junk.value = "{";
   EXPECT_THROW(consumer_.handle(junk), std::runtime_error);
+}
+
+// A wave of a poll batch: each record decided as one by one, the sent emails recorded
+// together; a redelivery of the wave sends nothing again.
+TEST_F(NotificationConsumerTest, ABatchMailsEachOutcomeOnceDeadLettersThePoisonAndRecordsTogether) {
+  kafka::Record junk;
+  junk.topic = "order-events";
+  junk.key = "o-20";
+  junk.value = "not json";
+  std::vector<kafka::Record> records{outcome_record("o-21", true), junk, outcome_record("o-22", false)};
+  std::vector<kafka::Delivery> wave;
+  for (const auto& r : records) wave.push_back({&r, trace::Context::root()});
+  WorkPool pool(2, "test-senders");
+  consumer_.handle_batch(wave, &pool);
+  EXPECT_EQ(mailer_.sent.size(), 2u);
+  ASSERT_EQ(dlq_.size(), 1u);
+  EXPECT_EQ(dlq_[0].key, "o-20");
+  EXPECT_EQ(repo_.list(std::string("o-21"), 100).size(), 1u);
+  EXPECT_EQ(repo_.list(std::string("o-22"), 100).size(), 1u);
+
+  consumer_.handle_batch(wave, nullptr);  // the whole wave redelivered
+  EXPECT_EQ(mailer_.attempts.size(), 2u) << "no email twice";
+}
+
+// One record of a wave cannot be decided (the service is stopping): the wave is handed back,
+// but the emails already sent are recorded first, so the retry sends only what was not sent.
+TEST_F(NotificationConsumerTest, ABatchRecordsWhatItSentBeforeHandingTheWaveBack) {
+  std::vector<kafka::Record> records{outcome_record("o-30", true), outcome_record("o-31", true)};
+  std::vector<kafka::Delivery> wave;
+  for (const auto& r : records) wave.push_back({&r, trace::Context::root()});
+  mailer_.failures.assign(1, Error{"cancelled", "stopping", false});  // o-30's send
+  EXPECT_THROW(consumer_.handle_batch(wave, nullptr), std::runtime_error);
+  EXPECT_EQ(mailer_.sent.size(), 1u);
+  EXPECT_TRUE(repo_.list(std::string("o-30"), 100).empty());
+  EXPECT_EQ(repo_.list(std::string("o-31"), 100).size(), 1u) << "o-31's email is recorded";
+
+  consumer_.handle_batch(wave, nullptr);
+  ASSERT_EQ(mailer_.sent.size(), 2u);
+  EXPECT_EQ(mailer_.sent[1].subject, "Your order o-30 is confirmed");
+  EXPECT_EQ(repo_.list(std::string("o-30"), 100).size(), 1u);
+  EXPECT_EQ(mailer_.attempts.size(), 3u) << "o-31 was not sent again";
 }
 
 }  // namespace

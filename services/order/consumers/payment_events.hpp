@@ -1,8 +1,10 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 
+#include "libs/kafka/batch_loop.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/kafka/record.hpp"
 #include "services/order/probe.hpp"
@@ -18,11 +20,12 @@ class PaymentEventsConsumer final {
  public:
   PaymentEventsConsumer(OrderRepository& repo, kafka::Producer& producer, Probe& probe, std::string group,
                         std::function<void()> on_committed);
-  void handle(const kafka::Record& record);
+  // A wave of a poll batch (distinct orders): every payment applied in one transaction, the
+  // DLQ records produced together; returns once all is durable and acknowledged. Throws
+  // (the wave is tried again) while the database or the broker fails.
+  void handle_batch(std::span<const kafka::Delivery> wave);
 
  private:
-  void dead_letter(const kafka::Record& record, const std::string& reason, const std::string& message);
-
   OrderRepository& repo_;
   kafka::Producer& producer_;
   Probe& probe_;

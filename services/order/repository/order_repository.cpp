@@ -259,6 +259,36 @@ ApplyOutcome OrderRepository::apply_payment_impl(const PaymentUpdate& u,
       [&] { return payments_.run([&](storage::Database&) { return apply_payment_locked(u, make_event); }); });
 }
 
+std::vector<ApplyOutcome> OrderRepository::apply_payments(
+    const std::vector<PaymentUpdate>& updates,
+    const std::function<kafka::Record(std::size_t, const OrderRow&)>& make_event) {
+  std::vector<std::optional<ApplyOutcome>> outcomes(updates.size());
+  std::vector<std::function<void(storage::Database&)>> works;
+  works.reserve(updates.size());
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    works.emplace_back([this, i, &updates, &outcomes, &make_event](storage::Database&) {
+      outcomes[i] = apply_payment_locked(updates[i], [&](const OrderRow& o) { return make_event(i, o); });
+    });
+  }
+  auto errors = payments_.run_all(std::move(works));
+  std::vector<ApplyOutcome> out;
+  out.reserve(updates.size());
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    if (errors[i]) {
+      try {
+        std::rethrow_exception(errors[i]);
+      } catch (const storage::DbError& e) {
+        if (!e.is_constraint()) throw;
+        // A lost race: runs again in a later batch, seeing the winner's row.
+        out.push_back(apply_payment_impl(updates[i], [&](const OrderRow& o) { return make_event(i, o); }));
+        continue;
+      }
+    }
+    out.push_back(std::move(*outcomes[i]));
+  }
+  return out;
+}
+
 ApplyOutcome OrderRepository::apply_payment_locked(const PaymentUpdate& u,
                                                    const std::function<kafka::Record(const OrderRow&)>& make_event) {
   // Runs inside a payment batch's transaction, in its own savepoint (payments_), with the

@@ -118,6 +118,14 @@ class OrderRepository final {
   template <class MakeEvent>
   ApplyOutcome apply_payment(const PaymentUpdate& update, MakeEvent&& make_event);
 
+  // The batch form: every update in ONE transaction (each in its own savepoint), committed
+  // once. Per update, in order: its outcome. `make_event(i, order)` builds update i's
+  // outbox record. A update that loses a race (PostgreSQL replicas) runs again on its own;
+  // any other error is thrown (the batch is retried by the caller; updates are idempotent
+  // by event id).
+  std::vector<ApplyOutcome> apply_payments(const std::vector<PaymentUpdate>& updates,
+                                           const std::function<kafka::Record(std::size_t, const OrderRow&)>& make_event);
+
   // The oldest outbox rows, in commit order per order. Empty unless this replica is the
   // outbox relay's leader (storage::Database::try_lead: one replica per database).
   std::vector<OutboxEntry> outbox_batch(int limit);

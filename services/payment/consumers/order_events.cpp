@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <condition_variable>
+#include <mutex>
 
 #include "libs/common/time.hpp"
 #include "libs/events/cloud_event.hpp"
@@ -65,23 +67,26 @@ std::optional<std::string> OrderEventsConsumer::find_succeeded_charge(const Char
   return std::nullopt;
 }
 
-ChargeOutcome OrderEventsConsumer::charge(const ChargeRequest& r, int& calls) {
+http::Request OrderEventsConsumer::charge_request(const ChargeRequest& r) {
+  auto req = gateway_request(http::Verb::post, "/v1/charges", r.traceparent, r.correlation_id);
+  req.set(http::bhttp::field::content_type, "application/json");
+  req.set("Idempotency-Key", r.order_id);
+  req.body() = boost::json::serialize(
+      boost::json::object{{"orderId", r.order_id}, {"amount", r.amount}, {"currency", r.currency}, {"source", r.token}});
+  return req;
+}
+
+ChargeOutcome OrderEventsConsumer::charge(const ChargeRequest& r, int& calls, std::optional<Result<http::Response>> first) {
   ChargeOutcome last;
   for (int attempt = 1;; ++attempt) {
-    if (!breaker_.allow(CircuitBreaker::Clock::now())) {
+    // The first attempt may have been made already (a batch's asynchronous call).
+    const bool made = attempt == 1 && first.has_value();
+    if (!made && !breaker_.allow(CircuitBreaker::Clock::now())) {
       probe_.gateway_call("circuit-open", 0);
       return ChargeOutcome{ChargeKind::kTransient, {}, "circuit-open", "circuit breaker open: gateway calls are shed"};
     }
-    auto req = gateway_request(http::Verb::post, "/v1/charges", r.traceparent, r.correlation_id);
-    req.set(http::bhttp::field::content_type, "application/json");
-    req.set("Idempotency-Key", r.order_id);
-    req.body() = boost::json::serialize(
-        boost::json::object{{"orderId", r.order_id}, {"amount", r.amount}, {"currency", r.currency}, {"source", r.token}});
     ++calls;
-    auto started = std::chrono::steady_clock::now();
-    auto res = gateway_(std::move(req));
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    probe_.gateway_call(res ? std::to_string(res->result_int()) : res.error().code, secs);
+    auto res = made ? std::move(*first) : call_gateway(charge_request(r));
     last = res ? classify_response(res->result_int(), res->body())
                : classify_transport_error(res.error().code, res.error().message);
     if (last.kind != ChargeKind::kTransient) {
@@ -105,6 +110,14 @@ ChargeOutcome OrderEventsConsumer::charge(const ChargeRequest& r, int& calls) {
   }
 }
 
+Result<http::Response> OrderEventsConsumer::call_gateway(http::Request req) {
+  auto started = std::chrono::steady_clock::now();
+  auto res = gateway_(std::move(req));
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  probe_.gateway_call(res ? std::to_string(res->result_int()) : res.error().code, secs);
+  return res;
+}
+
 void OrderEventsConsumer::wait_until(std::int64_t not_before_ms) {
   auto wait = not_before_ms - now_epoch_ms();
   if (wait > 0 && !sleeper_(std::chrono::milliseconds(wait))) {
@@ -120,7 +133,70 @@ void OrderEventsConsumer::publish(PaymentRow row) {
   repo_.mark_published(row.order_id);
 }
 
-void OrderEventsConsumer::handle(const kafka::Record& record) {
+OrderEventsConsumer::Decision OrderEventsConsumer::decide(const kafka::Record& record, const events::CloudEvent& ce,
+                                                          const events::OrderCreated& order, int round,
+                                                          const std::string& first_failure, const ChargeOutcome& outcome,
+                                                          const trace::Context& trace) const {
+  Decision decision;
+  auto& row = decision.row;
+  auto& dlq_reason = decision.dlq_reason;
+  row.order_id = order.order_id;
+  row.event_id = ce.id;
+  row.amount = order.total_amount;
+  row.currency = order.currency;
+  row.attempts = round;
+  row.created_at = now_iso8601();
+  events::PaymentResult result{order.order_id, order.total_amount, order.currency, row.created_at, false, "", ""};
+  switch (outcome.kind) {
+    case ChargeKind::kSucceeded:
+      row.status = "SUCCEEDED";
+      row.charge_id = result.charge_id = outcome.charge_id;
+      result.success = true;
+      break;
+    case ChargeKind::kDeclined:
+      row.status = "DECLINED";
+      row.reason = result.reason = outcome.code;
+      if (policy_.dlq_on_decline) dlq_reason = "payment-declined";
+      break;
+    case ChargeKind::kTransient:
+      row.status = "FAILED";
+      row.reason = result.reason = kGatewayUnavailableReason;
+      dlq_reason = "gateway-unavailable";
+      break;
+    case ChargeKind::kRejected:
+      row.status = "FAILED";
+      row.reason = result.reason = "payment-rejected";
+      dlq_reason = "gateway-rejected";
+      break;
+  }
+  if (!dlq_reason.empty()) {
+    row.records.push_back(kafka::make_dlq_record(original_of(record), kDlqTopic,
+                                                 {group_, dlq_reason, outcome.code + ": " + outcome.message, round,
+                                                  first_failure, now_iso8601()}));
+  }
+  auto ce_out = events::CloudEvent::make(result.success ? events::PaymentResult::kSuccess : events::PaymentResult::kFailed,
+                                         "payment-service", ce.correlation_id, trace);
+  row.records.push_back(events::encode(events::kPaymentEvents, order.order_id, ce_out, events::to_json(result)));
+  return decision;
+}
+
+void OrderEventsConsumer::announce_decided(const PaymentRow& row, const std::string& dlq_reason) {
+  probe_.payment(row.status == "SUCCEEDED" ? "success" : row.status == "DECLINED" ? "declined" : "failed");
+  if (!dlq_reason.empty()) probe_.dead_lettered(kDlqTopic, dlq_reason);
+  if (parking_) {
+    // Parked in the DLQ until an operator replays it: the order's later records wait too.
+    // Any other outcome is final: release what waited behind the order's retries.
+    if (dlq_reason == "gateway-unavailable") {
+      parking_->block(row.order_id, "dlq");
+    } else {
+      parking_->resolve(row.order_id);
+    }
+  }
+}
+
+void OrderEventsConsumer::handle(const kafka::Record& record) { handle_record(record, std::nullopt); }
+
+void OrderEventsConsumer::handle_record(const kafka::Record& record, std::optional<Result<http::Response>> first) {
   auto decoded = events::decode(record);
   if (!decoded) return dead_letter_only(record, decoded.error().code, decoded.error().message);
   const auto& ce = decoded->ce;
@@ -162,7 +238,7 @@ void OrderEventsConsumer::handle(const kafka::Record& record) {
     log::info("replayed order already charged at the gateway", {{"orderId", order->order_id}, {"chargeId", *charge_id}});
     outcome = ChargeOutcome{ChargeKind::kSucceeded, *charge_id, {}, {}};
   } else {
-    outcome = charge(req, calls);
+    outcome = charge(req, calls, std::move(first));
   }
   auto first_failure = retry.first_failure_time.empty() ? now_iso8601() : retry.first_failure_time;
 
@@ -182,67 +258,147 @@ void OrderEventsConsumer::handle(const kafka::Record& record) {
     return;
   }
 
-  PaymentRow row;
-  row.order_id = order->order_id;
-  row.event_id = ce.id;
-  row.amount = order->total_amount;
-  row.currency = order->currency;
-  row.attempts = retry.attempt;
-  row.created_at = now_iso8601();
-  events::PaymentResult result{order->order_id, order->total_amount, order->currency, row.created_at, false, "", ""};
-  std::string dlq_reason;
-  switch (outcome.kind) {
-    case ChargeKind::kSucceeded:
-      row.status = "SUCCEEDED";
-      row.charge_id = result.charge_id = outcome.charge_id;
-      result.success = true;
-      break;
-    case ChargeKind::kDeclined:
-      row.status = "DECLINED";
-      row.reason = result.reason = outcome.code;
-      if (policy_.dlq_on_decline) dlq_reason = "payment-declined";
-      break;
-    case ChargeKind::kTransient:
-      row.status = "FAILED";
-      row.reason = result.reason = kGatewayUnavailableReason;
-      dlq_reason = "gateway-unavailable";
-      break;
-    case ChargeKind::kRejected:
-      row.status = "FAILED";
-      row.reason = result.reason = "payment-rejected";
-      dlq_reason = "gateway-rejected";
-      break;
-  }
-  if (!dlq_reason.empty()) {
-    row.records.push_back(kafka::make_dlq_record(original_of(record), kDlqTopic,
-                                                 {group_, dlq_reason, outcome.code + ": " + outcome.message,
-                                                  retry.attempt, first_failure, now_iso8601()}));
-  }
-  auto ce_out = events::CloudEvent::make(result.success ? events::PaymentResult::kSuccess : events::PaymentResult::kFailed,
-                                         "payment-service", ce.correlation_id, trace);
-  row.records.push_back(events::encode(events::kPaymentEvents, order->order_id, ce_out, events::to_json(result)));
-
+  auto [row, dlq_reason] = decide(record, ce, *order, retry.attempt, first_failure, outcome, trace);
   if (!(replay_attempt ? repo_.record_replay(row, replay) : repo_.record(row))) {
     // Another delivery of the same order decided first (a rebalance mid-charge): theirs stands.
     log::warn("payment already recorded by another consumer", {{"orderId", order->order_id}});
     return;
   }
   publish(row);
-  probe_.payment(row.status == "SUCCEEDED" ? "success" : row.status == "DECLINED" ? "declined" : "failed");
-  if (!dlq_reason.empty()) probe_.dead_lettered(kDlqTopic, dlq_reason);
-  if (parking_) {
-    // Parked in the DLQ until an operator replays it: the order's later records wait too.
-    // Any other outcome is final: release what waited behind the order's retries.
-    if (dlq_reason == "gateway-unavailable") {
-      parking_->block(order->order_id, "dlq");
-    } else {
-      parking_->resolve(order->order_id);
-    }
-  }
+  announce_decided(row, dlq_reason);
   log::info("payment decided", {{"orderId", order->order_id}, {"status", row.status}, {"reason", row.reason},
                                 {"round", std::to_string(retry.attempt)}, {"calls", std::to_string(calls)},
                                 {"replayedFrom", replayed_from.value_or("")},
                                 {"correlationId", ce.correlation_id}, {"traceId", trace.trace_id}});
+}
+
+void OrderEventsConsumer::charge_all(std::vector<BatchCharge>& charges) {
+  // At most kWindow calls in flight: each answer starts the next (on the I/O thread).
+  constexpr std::size_t kWindow = 64;
+  const std::size_t n = charges.size();
+  if (n == 0) return;
+  std::mutex mu;
+  std::condition_variable all_done;
+  std::size_t next = std::min(n, kWindow);
+  std::size_t done = 0;
+  std::function<void(std::size_t)> launch = [&](std::size_t i) {
+    const auto started = std::chrono::steady_clock::now();
+    async_gateway_(charge_request(charges[i].req), [&, i, started](Result<http::Response> res) {
+      charges[i].seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      charges[i].response = std::move(res);
+      std::size_t mine = n;
+      {
+        std::lock_guard lock(mu);
+        if (next < n) mine = next++;
+        // Under the lock: once the waiter sees the last answer, nothing here is touched again.
+        if (++done == n) all_done.notify_one();
+      }
+      if (mine < n) launch(mine);
+    });
+  };
+  for (std::size_t i = 0; i < std::min(n, kWindow); ++i) launch(i);
+  std::unique_lock lock(mu);
+  all_done.wait(lock, [&] { return done == n; });
+}
+
+void OrderEventsConsumer::handle_batch(std::span<const kafka::Delivery> wave, WorkPool* pool) {
+  // Records that take the per-record path (handle_record), with the first gateway answer
+  // when the batch already made that call.
+  struct OneByOne {
+    const kafka::Delivery* delivery;
+    std::optional<Result<http::Response>> first;
+  };
+  std::vector<OneByOne> one_by_one;
+  std::vector<BatchCharge> charges;
+  for (const auto& d : wave) {
+    const auto& record = *d.record;
+    // DLQ replays, keys held behind a retry or the DLQ, undecodable records, retry copies
+    // and orders decided before (a redelivery): the per-record path, which knows them all.
+    if (!async_gateway_ || record.header(kafka::kReplayedFromHeader) || (parking_ && parking_->may_hold(record.key))) {
+      one_by_one.push_back({&d, std::nullopt});
+      continue;
+    }
+    auto decoded = events::decode(record);
+    if (decoded && decoded->ce.type != events::OrderCreated::kType) continue;  // not ours
+    auto order = decoded ? events::parse_order_created(decoded->payload) : Result<events::OrderCreated>(decoded.error());
+    if (!order || read_retry_state(record).attempt != 1 || repo_.find(order->order_id) ||
+        !breaker_.allow(CircuitBreaker::Clock::now())) {
+      one_by_one.push_back({&d, std::nullopt});
+      continue;
+    }
+    ChargeRequest req{order->order_id, order->total_amount, order->currency, order->payment_token,
+                      d.context.traceparent(), decoded->ce.correlation_id};
+    charges.push_back({&d, std::move(decoded->ce), std::move(*order), std::move(req), std::nullopt, 0});
+  }
+
+  // Every charge at once on the event loop; then the decided ones in one transaction, their
+  // records produced together, their flags set in one (deferred) transaction.
+  charge_all(charges);
+  std::vector<PaymentRow> rows;
+  std::vector<std::string> dlq_reasons;
+  std::vector<const BatchCharge*> decided;
+  const auto first_failure = now_iso8601();
+  for (auto& c : charges) {
+    auto& res = *c.response;
+    probe_.gateway_call(res ? std::to_string(res->result_int()) : res.error().code, c.seconds);
+    auto outcome = res ? classify_response(res->result_int(), res->body())
+                       : classify_transport_error(res.error().code, res.error().message);
+    if (outcome.kind == ChargeKind::kTransient) {
+      // In-process retries, reconciliation, the retry topic: the per-record path, which
+      // counts this answer as its first attempt.
+      one_by_one.push_back({c.delivery, std::move(c.response)});
+      continue;
+    }
+    breaker_.on_success();
+    // A first delivery (round 1): records of a later round come from the retry topic's consumer.
+    auto decision = decide(*c.delivery->record, c.ce, c.order, 1, first_failure, outcome, c.delivery->context);
+    rows.push_back(std::move(decision.row));
+    dlq_reasons.push_back(std::move(decision.dlq_reason));
+    decided.push_back(&c);
+  }
+  if (!rows.empty()) {
+    const auto inserted = repo_.record_all(rows);
+    std::vector<kafka::Record> records;
+    std::vector<std::string> published;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (!inserted[i]) continue;
+      for (const auto& r : rows[i].records) records.push_back(r);
+      published.push_back(rows[i].order_id);
+    }
+    // Not acknowledged: the wave is tried again, finds the rows and publishes them then.
+    if (auto s = producer_.send_all(std::move(records)); !s) throw std::runtime_error("publish failed: " + s.error().message);
+    repo_.mark_published_all(published);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& c = *decided[i];
+      if (!inserted[i]) {
+        // Another delivery of the same order decided first (a rebalance mid-charge): theirs stands.
+        log::warn("payment already recorded by another consumer", {{"orderId", rows[i].order_id}});
+        continue;
+      }
+      announce_decided(rows[i], dlq_reasons[i]);
+      log::info("payment decided", {{"orderId", rows[i].order_id}, {"status", rows[i].status},
+                                    {"reason", rows[i].reason}, {"round", "1"}, {"calls", "1"},
+                                    {"replayedFrom", ""}, {"correlationId", c.ce.correlation_id},
+                                    {"traceId", c.delivery->context.trace_id}});
+    }
+  }
+
+  const auto one = [&](std::size_t i) {
+    auto& item = one_by_one[i];
+    trace::ScopedContext scope(item.delivery->context);
+    if (item.first) {
+      handle_record(*item.delivery->record, std::move(item.first));
+    } else if (parking_) {
+      parking_->handle(*item.delivery->record);
+    } else {
+      handle(*item.delivery->record);
+    }
+  };
+  if (pool != nullptr) {
+    pool->for_each(one_by_one.size(), one);
+  } else {
+    for (std::size_t i = 0; i < one_by_one.size(); ++i) one(i);
+  }
 }
 
 }  // namespace orderflow::payment

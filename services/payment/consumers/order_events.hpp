@@ -2,11 +2,18 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <random>
+#include <span>
+#include <vector>
 #include <string>
 
 #include "libs/common/result.hpp"
+#include "libs/common/work_pool.hpp"
+#include "libs/events/cloud_event.hpp"
+#include "libs/events/events.hpp"
 #include "libs/http/types.hpp"
+#include "libs/kafka/batch_loop.hpp"
 #include "libs/kafka/key_parking.hpp"
 #include "libs/kafka/producer.hpp"
 #include "libs/kafka/record.hpp"
@@ -47,6 +54,18 @@ class OrderEventsConsumer final {
   OrderEventsConsumer(PaymentRepository& repo, kafka::Producer& producer, Probe& probe, Gateway gateway,
                       CircuitBreaker& breaker, ChargePolicy policy, std::string group, Sleeper sleeper);
   void handle(const kafka::Record& record);
+  // A wave of a poll batch (distinct orders). New OrderCreated records are charged all at
+  // once through the asynchronous gateway (at most 64 calls in flight, on the HTTP client's
+  // event loop: no thread per call), their final outcomes recorded in one transaction, their
+  // records produced together and acknowledged before it returns. Everything else — a
+  // transient answer (in-process retries, reconciliation, the retry topic), a DLQ replay, a
+  // held key, an undecodable record, an order decided before — takes the per-record path of
+  // handle(), spread over `pool`'s threads when given.
+  void handle_batch(std::span<const kafka::Delivery> wave, WorkPool* pool = nullptr);
+  // Sends one request to the gateway without waiting; `done` runs on an I/O thread. Without
+  // it, handle_batch() takes the per-record path for every record.
+  using AsyncGateway = std::function<void(http::Request, std::function<void(Result<http::Response>)>)>;
+  void use_async_gateway(AsyncGateway gateway) { async_gateway_ = std::move(gateway); }
   // Per-key ordering: an order whose record goes to the retry topic or the DLQ blocks its
   // key at `parking` (later records of it wait there); a final decision resolves it.
   void use_parking(kafka::KeyParking& parking) { parking_ = &parking; }
@@ -55,7 +74,31 @@ class OrderEventsConsumer final {
   struct ChargeRequest {
     std::string order_id, amount, currency, token, traceparent, correlation_id;
   };
-  ChargeOutcome charge(const ChargeRequest& req, int& calls);
+  // A batch's charge: the request and, once answered, the gateway's answer.
+  struct BatchCharge {
+    const kafka::Delivery* delivery;
+    events::CloudEvent ce;
+    events::OrderCreated order;
+    ChargeRequest req;
+    std::optional<Result<http::Response>> response;
+    double seconds;
+  };
+  struct Decision {
+    PaymentRow row;
+    std::string dlq_reason;  // empty: no DLQ copy
+  };
+  void handle_record(const kafka::Record& record, std::optional<Result<http::Response>> first);
+  static http::Request charge_request(const ChargeRequest& req);
+  // The in-process attempts; `first`: attempt 1's answer when the call was already made.
+  ChargeOutcome charge(const ChargeRequest& req, int& calls, std::optional<Result<http::Response>> first);
+  Result<http::Response> call_gateway(http::Request req);
+  void charge_all(std::vector<BatchCharge>& charges);
+  // The row and records that announce a final outcome (and its DLQ copy, if any).
+  Decision decide(const kafka::Record& record, const events::CloudEvent& ce, const events::OrderCreated& order,
+                  int round, const std::string& first_failure, const ChargeOutcome& outcome,
+                  const trace::Context& trace) const;
+  // Metrics and key parking once a decision is published.
+  void announce_decided(const PaymentRow& row, const std::string& dlq_reason);
   // Asks the gateway whether a charge for the order succeeded (after an unknown outcome).
   std::optional<std::string> find_succeeded_charge(const ChargeRequest& req);
   void publish(PaymentRow row);
@@ -71,6 +114,7 @@ class OrderEventsConsumer final {
   std::string group_;
   Sleeper sleeper_;
   kafka::KeyParking* parking_ = nullptr;
+  AsyncGateway async_gateway_;
 };
 
 }  // namespace orderflow::payment

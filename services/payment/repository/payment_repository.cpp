@@ -93,28 +93,59 @@ std::optional<PaymentRow> PaymentRepository::find(const std::string& order_id) {
   return read_row(s);
 }
 
+namespace {
+
+// True when inserted, false when the order already has an outcome.
+bool insert_row(storage::Database& db, const PaymentRow& r, const std::string& records) {
+  db.prepare(
+        "INSERT INTO payments(order_id, event_id, status, charge_id, reason, amount, currency, attempts, records, "
+        "published, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT(order_id) DO NOTHING")
+      .bind_all(r.order_id, r.event_id, r.status, r.charge_id, r.reason, r.amount, r.currency,
+                static_cast<std::int64_t>(r.attempts), records, r.created_at)
+      .run();
+  return db.changes() == 1;
+}
+
+void set_published(storage::Database& db, const std::string& order_id) {
+  db.prepare("UPDATE payments SET published = 1 WHERE order_id = ?").bind(1, order_id).run();
+}
+
+}  // namespace
+
 bool PaymentRepository::record(const PaymentRow& r) {
   const auto records = records_to_json(r.records);
-  return committer_.run([&](storage::Database& db) {
-    db.prepare(
-          "INSERT INTO payments(order_id, event_id, status, charge_id, reason, amount, currency, attempts, records, "
-          "published, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT(order_id) DO NOTHING")
-        .bind_all(r.order_id, r.event_id, r.status, r.charge_id, r.reason, r.amount, r.currency,
-                  static_cast<std::int64_t>(r.attempts), records, r.created_at)
-        .run();
-    return db.changes() == 1;
-  });
+  return committer_.run([&](storage::Database& db) { return insert_row(db, r, records); });
+}
+
+std::vector<bool> PaymentRepository::record_all(const std::vector<PaymentRow>& rows) {
+  std::vector<char> inserted(rows.size(), 0);
+  std::vector<std::function<void(storage::Database&)>> works;
+  works.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    works.emplace_back([&, i, records = records_to_json(rows[i].records)](storage::Database& db) {
+      inserted[i] = insert_row(db, rows[i], records) ? 1 : 0;
+    });
+  }
+  for (const auto& e : committer_.run_all(std::move(works))) {
+    if (e) std::rethrow_exception(e);
+  }
+  return {inserted.begin(), inserted.end()};
+}
+
+void PaymentRepository::mark_published_all(const std::vector<std::string>& order_ids) {
+  std::vector<std::function<void(storage::Database&)>> works;
+  works.reserve(order_ids.size());
+  for (const auto& id : order_ids) works.emplace_back([&id](storage::Database& db) { set_published(db, id); });
+  for (const auto& e : committer_.run_all(std::move(works), storage::Durability::kDeferred)) {
+    if (e) std::rethrow_exception(e);
+  }
 }
 
 // Needs no durability of its own (a batch of nothing else is committed without an fsync):
 // if the flag is lost in a crash, a redelivered OrderCreated finds the row unpublished and
 // publishes the same records again (same ce_id), which consumers dedupe by ce_id.
 void PaymentRepository::mark_published(const std::string& order_id) {
-  committer_.run(
-      [&](storage::Database& db) {
-        db.prepare("UPDATE payments SET published = 1 WHERE order_id = ?").bind(1, order_id).run();
-      },
-      storage::Durability::kDeferred);
+  committer_.run([&](storage::Database& db) { set_published(db, order_id); }, storage::Durability::kDeferred);
 }
 
 bool PaymentRepository::replay_seen(const std::string& replay_key) {

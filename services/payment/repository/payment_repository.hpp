@@ -43,6 +43,11 @@ class PaymentRepository final {
   // Notes that the row's records were published (a redelivered OrderCreated then has
   // nothing to re-publish).
   void mark_published(const std::string& order_id);
+  // The batch forms: every row (flag) in ONE transaction. record_all: per row, whether it
+  // was inserted. Both throw the first error a row met (the other rows are committed: a
+  // retry of the caller finds them decided and publishes their records).
+  std::vector<bool> record_all(const std::vector<PaymentRow>& rows);
+  void mark_published_all(const std::vector<std::string>& order_ids);
 
   // DLQ replays. `replay_key` names one replayed delivery (see replay_key() in
   // domain/replay.hpp). replay_seen: whether that delivery decided something already.

@@ -1,0 +1,110 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "libs/common/settings.hpp"
+#include "libs/kafka/consumer.hpp"
+#include "libs/kafka/record.hpp"
+#include "libs/observability/trace.hpp"
+#include "libs/observability/tracing.hpp"
+
+namespace orderflow::kafka {
+
+// One record of a wave, with the context of its CONSUMER span (what the handler makes the
+// parent of whatever it produces or calls for this record).
+struct Delivery final {
+  const Record* record = nullptr;
+  trace::Context context;
+};
+
+// The key whose records must be decided one after another: the record key, or the
+// partition for keyless records.
+std::string grouping_key(const Record& record);
+
+// Splits the records `indexes` (ascending) of a poll batch into waves: each key
+// (grouping_key) appears at
+// most once per wave, and a key's records are in successive waves in the order polled. A
+// wave's records can be decided together and in any order among themselves; wave n+1 only
+// after wave n. Returns indexes into `batch`.
+std::vector<std::vector<std::size_t>> split_waves(const std::vector<Record>& batch,
+                                                  const std::vector<std::size_t>& indexes);
+
+// The offset to store for each partition of a batch, given which of its records are done:
+// the partition's first record not done, or its last record + 1 when all are.
+std::map<std::pair<std::string, std::int32_t>, std::int64_t> next_offsets(const std::vector<Record>& batch,
+                                                                         const std::vector<bool>& done);
+
+// A consumer loop whose unit of work is a poll batch. One thread polls up to `max_batch`
+// records (waiting up to 100 ms for the first, then taking what is already fetched),
+// splits them into waves (split_waves), and hands each wave to the handler, which decides
+// all of its records together — one database transaction, asynchronous produces waited for
+// once — and returns when every outcome is durable and every output acknowledged. After
+// each wave, each partition's offset moves past its records that are done. Under load batches grow and every per-call cost (a
+// transaction, an fsync, a produce request, a thread wake-up) is shared; when idle a batch
+// is one record, decided on the poll thread without any hand-off.
+//
+// A handler that throws gets the same wave again after a doubling back-off (100 ms .. 5 s),
+// with new spans: it must be idempotent per record (a redelivery after a crash is the same
+// thing). healthy() is false while a wave is failing. A crash redelivers each partition from
+// its first record not decided (records of later keys that a wave decided may come back
+// too: handlers dedupe by ce_id); a rebalance happens only between batches (inside poll),
+// so no record is in hand when a partition moves.
+class BatchConsumerLoop final {
+ public:
+  using Handler = std::function<void(std::span<const Delivery>)>;
+  struct Options final {
+    std::size_t max_batch = 500;
+    // Records the handler would do nothing with (e.g. event types that are not the
+    // service's): dropped before the waves — no span, no decoding. Cheap checks only.
+    std::function<bool(const Record&)> ignore;
+    // --consumer-max-batch N (ORDERFLOW_CONSUMER_MAX_BATCH).
+    static Options from(const Settings& settings, std::size_t default_max_batch = 500);
+  };
+
+  BatchConsumerLoop(Consumer& consumer, Handler handler, std::string name, Options options,
+                    trace::Tracer* tracer = nullptr);
+  ~BatchConsumerLoop();
+  BatchConsumerLoop(const BatchConsumerLoop&) = delete;
+  BatchConsumerLoop& operator=(const BatchConsumerLoop&) = delete;
+
+  void start();
+  // Stops after the wave in hand (a wave waiting for its back-off is given up: its batch
+  // comes back after a restart), then closes the consumer (commits stored offsets).
+  void stop();
+  bool healthy() const { return failing_.load() == 0; }
+  // Records polled so far and batches handled (for tests and metrics).
+  std::uint64_t records_polled() const { return records_polled_.load(); }
+  std::uint64_t batches() const { return batches_.load(); }
+
+ private:
+  void run();
+  // Hands the wave to the handler until it returns; false when stopping.
+  bool handle_wave(const std::vector<Record>& batch, const std::vector<std::size_t>& wave);
+  bool wait_backoff(std::chrono::milliseconds d);
+
+  Consumer& consumer_;
+  Handler handler_;
+  std::string name_;
+  Options options_;
+  trace::Tracer* tracer_;
+  std::atomic<bool> running_{false};
+  std::atomic<int> failing_{0};
+  std::atomic<std::uint64_t> records_polled_{0};
+  std::atomic<std::uint64_t> batches_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+}  // namespace orderflow::kafka
