@@ -142,8 +142,8 @@ class PgConnection final : public Connection {
       }
       if (version > migrations.size()) {
         throw DbError("PostgreSQL schema " + quoted(schema_) + " is at schema version " + std::to_string(version) +
-                          " (" + table + "), but this binary knows only " + std::to_string(migrations.size()) +
-                          " migrations: a newer release migrated it. Refusing to use it, nothing was changed. Run "
+                          " (" + table + "), but this binary knows only versions up to " + std::to_string(migrations.size()) +
+                          ": a newer release migrated it. Refusing to use it, nothing was changed. Run "
                           "that release (or a newer one), or restore a backup taken before the upgrade",
                       DbError::Kind::kNewerSchema);
       }

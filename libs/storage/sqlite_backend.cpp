@@ -286,8 +286,8 @@ class SqliteConnection final : public Connection {
         auto version = static_cast<std::size_t>(version_stmt.integer(0));
         if (version > migrations.size()) {
           throw DbError("SQLite database " + quoted_path(path_) + " is at schema version " + std::to_string(version) +
-                            ", but this binary knows only " + std::to_string(migrations.size()) +
-                            " migrations: a newer release wrote it. Refusing to use it, nothing was changed. Run "
+                            ", but this binary knows only versions up to " + std::to_string(migrations.size()) +
+                            ": a newer release wrote it. Refusing to use it, nothing was changed. Run "
                             "that release (or a newer one), or restore a backup taken before the upgrade",
                         DbError::Kind::kNewerSchema);
         }
