@@ -44,7 +44,7 @@ write_config() {
   sed "${args[@]}" \
       -e "s|127\.0\.0\.1:7071\"|127.0.0.1:$JMX_PORT\"|" \
       -e "s|127\.0\.0\.1:9098\"|127.0.0.1:$ALERTMANAGER_PORT\"|" \
-      -e "s|^\(  *\)\(scrape\|evaluation\)_interval: .*|\1\2_interval: $INTERVAL|" \
+      -e "s#^\(  *\)\(scrape\|evaluation\)_interval: .*#\1\2_interval: $INTERVAL#" \
       -e "s|^  - alerts\.yml$|  - $RULES|" \
       -e "1i # Written by scripts/prometheus.sh from $DEPLOY/prometheus.yml on every start." \
       "$DEPLOY/prometheus.yml" >"$CONFIG"
