@@ -205,10 +205,10 @@ class SqliteConnection final : public Connection {
   }
 
   // Before anything writes (journal mode, migrations): PRAGMA quick_check reads every page
-  // once (about as long as reading the file: ~0.1 s per 100 MB on an SSD) and checks the
-  // b-trees, but not that indexes match their tables (integrity_check would, at several
-  // times the cost). Catches a truncated file, a foreign or overwritten header ("file is
-  // not a database") and damaged pages.
+  // once and checks the b-trees, but not that indexes match their tables (integrity_check
+  // would; its extra cost grows with the number of indexes). Measured: 0.6 s for a 118 MB
+  // file (libs/storage/README.md). Catches a truncated file, a foreign or overwritten header
+  // ("file is not a database") and damaged pages.
   void check_intact() {
     sqlite3_stmt* stmt = nullptr;
     std::string problem;
