@@ -43,10 +43,12 @@ up: build kafka-up
 	@scripts/zipkin.sh start || echo "Zipkin did not start (see above); the stack runs without traces"
 	@scripts/stack.sh up
 	@scripts/zipkin.sh status >/dev/null 2>&1 && echo "traces: $$(scripts/zipkin.sh url)/zipkin/" || true
+	@scripts/alertmanager.sh start || echo "Alertmanager did not start (see above); alerts reach no one"
 	@scripts/prometheus.sh start || echo "Prometheus did not start (see above); the stack runs without it"
 
 down:
 	@scripts/prometheus.sh stop
+	@scripts/alertmanager.sh stop
 	@scripts/stack.sh down
 	@scripts/zipkin.sh stop
 	@scripts/kafka.sh stop
@@ -56,6 +58,7 @@ status:
 	@scripts/stack.sh status || true
 	@scripts/zipkin.sh status || true
 	@scripts/prometheus.sh status || true
+	@scripts/alertmanager.sh status || true
 
 demo:
 	@scripts/demo.sh

@@ -148,6 +148,7 @@ cat <<EOF
     health          $ORDER_URL/actuator/health (each service: /actuator/health)
     metrics         $ORDER_URL/metrics (each service: /metrics, /actuator/prometheus)
     Prometheus      http://127.0.0.1:${ORDERFLOW_PROMETHEUS_PORT:-9090}/targets (when make up/run started it)
+    Alertmanager    http://127.0.0.1:${ORDERFLOW_ALERTMANAGER_PORT:-9098}/#/alerts (Prometheus alerts: mail + incident webhook)
     traces          http://127.0.0.1:${ORDERFLOW_ZIPKIN_PORT:-9411}/zipkin/traces/<traceId> (the traceId is in the order's log lines)
     Kafka           kcat -b $ORDERFLOW_KAFKA_BOOTSTRAP -C -t order-events -o beginning -e -J
     logs            ${RUN_DIR#"$ORDERFLOW_ROOT/"}/logs/<service>.log

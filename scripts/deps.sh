@@ -27,6 +27,7 @@ APT_PACKAGES=(
   openjdk-17-jre-headless maven  # the local Kafka broker (from Maven Central)
   python3 python3-venv # e2e tests
   prometheus           # scripts/prometheus.sh, promtool (metrics and alert rule checks)
+  prometheus-alertmanager  # scripts/alertmanager.sh, amtool: mails the Prometheus alerts, opens incidents
   docker-compose       # validates deploy/docker-compose.yml (tests/deploy); no engine needed
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, ASan and UBSan runtimes for clang 14
 )

@@ -12,6 +12,9 @@ KAFKA_PORT="${ORDERFLOW_KAFKA_PORT:-9092}"
 # The broker's JMX exporter (Prometheus metrics): 7071 next to 9092, and for another broker
 # port the same distance below it, so two local brokers never fight over it. 0 = none.
 KAFKA_JMX_PORT="${ORDERFLOW_KAFKA_JMX_PORT:-$((KAFKA_PORT - 2021))}"
+# Alertmanager (scripts/alertmanager.sh; Prometheus sends its alerts there): not its usual
+# 9093, which is the local broker's controller port (Kafka port + 1).
+ALERTMANAGER_PORT="${ORDERFLOW_ALERTMANAGER_PORT:-9098}"
 # Services get the broker at the address Kafka advertises (not "localhost", which may
 # resolve to ::1 first and cost a failed connect).
 export ORDERFLOW_KAFKA_BOOTSTRAP="${ORDERFLOW_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"

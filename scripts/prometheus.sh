@@ -6,12 +6,16 @@
 #   scripts/prometheus.sh status   exit 0 when it is ready
 #
 # The configuration is deploy/prometheus/prometheus.yml with the ports of this stack
-# (ORDERFLOW_*_HTTP_PORT, ORDERFLOW_KAFKA_JMX_PORT) and the intervals filled in, written to
-# the run folder on every start, with deploy/prometheus/alerts.yml as its rules.
+# (ORDERFLOW_*_HTTP_PORT, ORDERFLOW_KAFKA_JMX_PORT, ORDERFLOW_ALERTMANAGER_PORT) and the
+# intervals filled in, written to the run folder on every start, with
+# deploy/prometheus/alerts.yml as its rules; alerts go to the Alertmanager of
+# scripts/alertmanager.sh.
 #
 # Environment: ORDERFLOW_PROMETHEUS_PORT (9090), ORDERFLOW_PROMETHEUS_DIR (<run dir>/prometheus),
-# ORDERFLOW_PROMETHEUS_SCRAPE_INTERVAL (15s), ORDERFLOW_KAFKA_JMX_PORT (see lib.sh: 7071),
-# ORDERFLOW_PROMETHEUS_WAIT_S (30).
+# ORDERFLOW_PROMETHEUS_SCRAPE_INTERVAL (15s; also the rule evaluation interval),
+# ORDERFLOW_KAFKA_JMX_PORT (see lib.sh: 7071), ORDERFLOW_ALERTMANAGER_PORT (9098),
+# ORDERFLOW_PROMETHEUS_RULES (deploy/prometheus/alerts.yml; a test may shorten a rule's
+# `for` in a copy), ORDERFLOW_PROMETHEUS_WAIT_S (30).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,6 +26,7 @@ INTERVAL="${ORDERFLOW_PROMETHEUS_SCRAPE_INTERVAL:-15s}"
 JMX_PORT="$KAFKA_JMX_PORT"
 WAIT_S="${ORDERFLOW_PROMETHEUS_WAIT_S:-30}"
 DEPLOY="$ORDERFLOW_ROOT/deploy/prometheus"
+RULES="${ORDERFLOW_PROMETHEUS_RULES:-$DEPLOY/alerts.yml}"
 PID_FILE="$PROM_DIR/prometheus.pid"
 LOG_FILE="$PROM_DIR/prometheus.log"
 CONFIG="$PROM_DIR/prometheus.yml"
@@ -38,8 +43,9 @@ write_config() {
   mkdir -p "$PROM_DIR"
   sed "${args[@]}" \
       -e "s|127\.0\.0\.1:7071\"|127.0.0.1:$JMX_PORT\"|" \
-      -e "s|^\(  *\)\(scrape\|evaluation\)_interval: .*|\1\2_interval: $INTERVAL|" \
-      -e "s|^  - alerts\.yml$|  - $DEPLOY/alerts.yml|" \
+      -e "s|127\.0\.0\.1:9098\"|127.0.0.1:$ALERTMANAGER_PORT\"|" \
+      -e "s#^\(  *\)\(scrape\|evaluation\)_interval: .*#\1\2_interval: $INTERVAL#" \
+      -e "s|^  - alerts\.yml$|  - $RULES|" \
       -e "1i # Written by scripts/prometheus.sh from $DEPLOY/prometheus.yml on every start." \
       "$DEPLOY/prometheus.yml" >"$CONFIG"
 }

@@ -10,9 +10,11 @@ cd "$ORDERFLOW_ROOT"
 kafka_was_running=false
 scripts/kafka.sh status >/dev/null 2>&1 && kafka_was_running=true
 prometheus_was_running=false
+alertmanager_was_running=false
 zipkin_was_running=false
 scripts/zipkin.sh status >/dev/null 2>&1 && zipkin_was_running=true
 scripts/prometheus.sh status >/dev/null 2>&1 && prometheus_was_running=true
+scripts/alertmanager.sh status >/dev/null 2>&1 && alertmanager_was_running=true
 mapfile -t services_before < <(scripts/stack.sh running)
 
 stopping=false
@@ -28,6 +30,7 @@ cleanup() {
   done
   if [ ${#started[@]} -gt 0 ]; then scripts/stack.sh down "${started[@]}" || true; fi
   $prometheus_was_running || scripts/prometheus.sh stop || true
+  $alertmanager_was_running || scripts/alertmanager.sh stop || true
   $zipkin_was_running || scripts/zipkin.sh stop || true
   $kafka_was_running || scripts/kafka.sh stop || true
 }
@@ -40,6 +43,7 @@ scripts/kafka.sh start
 scripts/zipkin.sh start || err "Zipkin did not start (see above); continuing without traces"
 scripts/stack.sh up
 # Monitoring is a convenience here: the stack runs without it.
+scripts/alertmanager.sh start || err "Alertmanager did not start (see above); alerts reach no one"
 scripts/prometheus.sh start || err "Prometheus did not start (see above); continuing without it"
 echo
 scripts/demo.sh || err "the demo did not end as expected (see above); the stack keeps running for a look"

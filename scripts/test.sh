@@ -66,7 +66,8 @@ info "deployment files (pytest tests/deploy: Dockerfile, docker-compose config)"
 
 export ORDERFLOW_BUILD_DIR="${ORDERFLOW_BUILD_DIR:-$ORDERFLOW_ROOT/build/release}"
 info "end-to-end tests (pytest tests/e2e; SQLite)"
-(unset ORDERFLOW_DATABASE_URL; .venv/bin/pytest tests/e2e -v) || failed+=(e2e)
+# ORDERFLOW_TEST_DATABASE_URL: test_damaged_state.py makes a database of its own on that server.
+(unset ORDERFLOW_DATABASE_URL; ORDERFLOW_TEST_DATABASE_URL="$test_db_url" .venv/bin/pytest tests/e2e -v) || failed+=(e2e)
 
 info "end-to-end tests on PostgreSQL (order flow, idempotency, replicas)"
 ORDERFLOW_DATABASE_URL="$e2e_db_url" .venv/bin/pytest tests/e2e/test_order_flow.py tests/e2e/test_idempotency.py \

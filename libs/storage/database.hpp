@@ -38,7 +38,8 @@ class DbError final : public std::runtime_error {
     kOther,
     kConstraint,   // a UNIQUE / CHECK / FOREIGN KEY violation
     kUnavailable,  // cannot reach or open the database
-    kCorrupt,      // the data contradicts the schema's invariants
+    kCorrupt,      // the file is damaged, or the data contradicts the schema's invariants
+    kNewerSchema,  // migrated by a newer release than this binary: never touched
   };
   explicit DbError(const std::string& what, Kind kind = Kind::kOther) : std::runtime_error(what), kind_(kind) {}
   Kind kind() const { return kind_; }
@@ -101,7 +102,9 @@ Location parse_url(const std::string& url);
 std::string database_url(const Settings& settings, const std::string& default_sqlite_path);
 
 // One connection to the service's database. SQLite: a file in WAL mode with
-// synchronous=FULL, so a committed transaction is on disk before commit returns.
+// synchronous=FULL, so a committed transaction is on disk before commit returns; opening an
+// existing file runs PRAGMA quick_check first and refuses a damaged one (DbError kCorrupt,
+// the message names the file and what to do) without writing to it.
 // PostgreSQL: one libpq session whose search_path is the service's own schema (so services
 // can share one database); reconnects on the next call after the connection broke.
 // A Database is not thread-safe; the owner serialises access (see lock()).
@@ -122,7 +125,9 @@ class Database final {
   // Applies migrations[i] for every i not applied yet, in order. SQLite counts in PRAGMA
   // user_version; PostgreSQL in <schema>.schema_version, under an advisory lock so replicas
   // starting together migrate once. Migrations are written in SQLite's DDL; dialect.hpp
-  // translates them for PostgreSQL.
+  // translates them for PostgreSQL. A store already past migrations.size() (written by a
+  // newer release) is left as it is: DbError kNewerSchema, naming the file or schema.
+  // (Opening a SQLite file checks it first: a damaged one is DbError kCorrupt.)
   void migrate(std::span<const std::string_view> migrations);
 
   // " FOR UPDATE" where row locks exist (PostgreSQL), "" where a write transaction already

@@ -140,6 +140,13 @@ class PgConnection final : public Connection {
           exec("INSERT INTO " + table + " (version) VALUES (0)");
         }
       }
+      if (version > migrations.size()) {
+        throw DbError("PostgreSQL schema " + quoted(schema_) + " is at schema version " + std::to_string(version) +
+                          " (" + table + "), but this binary knows only versions up to " + std::to_string(migrations.size()) +
+                          ": a newer release migrated it. Refusing to use it, nothing was changed. Run "
+                          "that release (or a newer one), or restore a backup taken before the upgrade",
+                      DbError::Kind::kNewerSchema);
+      }
       for (std::size_t i = version; i < migrations.size(); ++i) exec(dialect::postgres_ddl(migrations[i]));
       if (version < migrations.size()) {
         exec("UPDATE " + table + " SET version = " + std::to_string(migrations.size()));

@@ -19,6 +19,7 @@
 #include "services/alerting/consumers/dlq_consumer.hpp"
 #include "services/alerting/domain/dlq_ops.hpp"
 #include "services/alerting/handlers/alert_handlers.hpp"
+#include "services/alerting/handlers/alertmanager_handler.hpp"
 #include "services/alerting/handlers/dlq_handlers.hpp"
 #include "services/alerting/operations/dlq_operations.hpp"
 #include "services/alerting/probe.hpp"
@@ -118,6 +119,8 @@ int main(int argc, char** argv) {
         &rt.tracer());
 
     alerting::handlers::add_routes(rt.router(), rt.blocking_pool(), repo, inspector);
+    alerting::handlers::add_alertmanager_route(
+        rt.router(), {rt.blocking_pool(), webhook.get(), *mailer, mail_config.from, options.email_to});
     alerting::handlers::add_dlq_routes(
         rt.router(), {rt.blocking_pool(), dlq_ops, replays, std::move(admin_tokens)});
     rt.health().add("kafka", [&producer] { return producer.ping(std::chrono::seconds(2)); });

@@ -30,7 +30,7 @@ SERVICE_PORTS = {
     "payment-service": 8087,
     "payment-gateway": 8090,
 }
-INFRA = {"kafka", "postgres", "prometheus", "grafana", "zipkin", "mailpit"}
+INFRA = {"kafka", "postgres", "prometheus", "alertmanager", "grafana", "zipkin", "mailpit"}
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +115,27 @@ def test_prometheus_config_is_valid_and_scrapes_the_compose_services(compose):
     config = yaml.safe_load(host_file.read_text())
     targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
     assert targets == {f"{name}:{port}" for name, port in SERVICE_PORTS.items()}
+
+
+def test_alertmanager_config_is_valid_and_prometheus_sends_to_it(compose):
+    am = compose["services"]["alertmanager"]
+    config_arg = next(a for a in am["command"] if a.startswith("--config.file="))
+    in_container = config_arg.split("=", 1)[1]
+    host_file = next(Path(v["source"]) if isinstance(v, dict) else Path(str(v).split(":")[0])
+                     for v in am["volumes"]
+                     if (v["target"] if isinstance(v, dict) else str(v).split(":")[1]) == in_container)
+    check = subprocess.run(["amtool", "check-config", str(host_file)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    config = yaml.safe_load(host_file.read_text())
+    receivers = {r["name"]: r for r in config["receivers"]}
+    receiver = receivers[config["route"]["receiver"]]
+    assert config["global"]["smtp_smarthost"] == "mailpit:1025"
+    assert [w["url"] for w in receiver["webhook_configs"]] == ["http://alerting-service:8083/api/v1/alertmanager"]
+    assert all(c.get("send_resolved") for c in receiver["email_configs"] + receiver["webhook_configs"])
+    prom = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus-docker.yml").read_text())
+    targets = [t for am_cfg in prom["alerting"]["alertmanagers"] for sc in am_cfg["static_configs"] for t in sc["targets"]]
+    assert targets == ["alertmanager:9093"]
+    assert compose["services"]["prometheus"]["depends_on"]["alertmanager"]["condition"] == "service_healthy"
 
 
 def test_grafana_gets_the_dashboards_and_a_datasource_pointing_at_prometheus(compose):

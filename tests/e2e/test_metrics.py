@@ -75,6 +75,8 @@ def prometheus(stack, tmp_path_factory):
         "ORDERFLOW_PROMETHEUS_DIR": str(tmp_path_factory.mktemp("prometheus")),
         "ORDERFLOW_PROMETHEUS_SCRAPE_INTERVAL": "1s",
         "ORDERFLOW_KAFKA_JMX_PORT": str(JMX_PORT),
+        # Its alerts go nowhere (a free port), never to a developer's Alertmanager.
+        "ORDERFLOW_ALERTMANAGER_PORT": str(free_port()),
         "NO_COLOR": "1",
     })
     script = ROOT / "scripts" / "prometheus.sh"

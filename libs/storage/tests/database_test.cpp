@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -218,6 +221,32 @@ TEST_P(PostgresDatabaseTest, ReconnectsAfterTheConnectionBroke) {
   EXPECT_FALSE(db_.open()->try_lead("relay"));
 }
 
+TEST_P(DatabaseTest, RefusesAStoreMigratedByANewerRelease) {
+  {
+    auto db = db_.open();
+    db->migrate(kMigrations);
+    db->prepare("INSERT INTO t(name) VALUES ('kept')").run();
+  }
+  const std::array<std::string_view, 1> older{kMigrations[0]};
+  try {
+    db_.open()->migrate(older);
+    FAIL() << "a binary that knows 1 migration started on a store at version 2";
+  } catch (const DbError& e) {
+    EXPECT_EQ(e.kind(), DbError::Kind::kNewerSchema);
+    const std::string what = e.what();
+    EXPECT_NE(what.find(GetParam() == Backend::kSqlite ? db_.url() : db_.schema()), std::string::npos) << what;
+    EXPECT_NE(what.find("schema version 2"), std::string::npos) << what;
+    EXPECT_NE(what.find("knows only versions up to 1"), std::string::npos) << what;
+    EXPECT_NE(what.find("Run that release"), std::string::npos) << what;
+  }
+  auto db = db_.open();
+  db->migrate(kMigrations);  // the newer binary still finds everything as it left it
+  auto s = db->prepare("SELECT name, note FROM t");
+  ASSERT_TRUE(s.step());
+  EXPECT_EQ(s.text(0), "kept");
+  EXPECT_TRUE(s.is_null(1));
+}
+
 ORDERFLOW_STORAGE_BACKENDS(DatabaseTest);
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresDatabaseTest, ::testing::Values(Backend::kPostgres));
 
@@ -226,6 +255,80 @@ TEST(Sqlite, InMemoryAndUrlForms) {
   EXPECT_EQ(db.backend(), Backend::kSqlite);
   EXPECT_EQ(db.for_update(), "");
   EXPECT_TRUE(db.ping().ok());
+}
+
+// A damaged SQLite file: opening it fails with one message naming the file, what is wrong
+// and what to do, and leaves the file exactly as it was.
+class DamagedSqliteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = db_.open();
+    db->migrate(kMigrations);
+    Transaction tx(*db);
+    for (int i = 0; i < 300; ++i) {  // ~100 pages
+      db->prepare("INSERT INTO t(name, note) VALUES (?, ?)").bind_all("n" + std::to_string(i), std::string(1000, 'x')).run();
+    }
+    tx.commit();
+  }  // the last connection closes: checkpointed into the file, -wal removed
+
+  std::string bytes() const {
+    std::ifstream in(db_.url(), std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  void write(const std::string& content) const {
+    std::ofstream(db_.url(), std::ios::binary | std::ios::trunc) << content;
+  }
+  // Opens the damaged file and returns the error's message.
+  std::string refused() const {
+    const auto before = bytes();
+    try {
+      db_.open()->migrate(kMigrations);
+    } catch (const DbError& e) {
+      EXPECT_EQ(e.kind(), DbError::Kind::kCorrupt) << e.what();
+      EXPECT_EQ(bytes(), before) << "the damaged file was written to";
+      const std::string what = e.what();
+      EXPECT_NE(what.find("SQLite database '" + std::filesystem::absolute(db_.url()).string() + "' is damaged"),
+                std::string::npos) << what;
+      EXPECT_NE(what.find("Restore it from a backup"), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << "one line";
+      return what;
+    }
+    ADD_FAILURE() << "opened a damaged file";
+    return "";
+  }
+
+  testing::TestDatabase db_{Backend::kSqlite};
+};
+
+TEST_F(DamagedSqliteTest, AnIntactFileOpens) { EXPECT_TRUE(db_.open()->ping().ok()); }
+
+TEST_F(DamagedSqliteTest, RefusesATruncatedFile) {
+  auto content = bytes();
+  ASSERT_GT(content.size(), 50'000u);
+  write(content.substr(0, content.size() / 2));
+  refused();
+}
+
+TEST_F(DamagedSqliteTest, RefusesAFileTruncatedToNothing) {
+  write("");
+  // Truncated while the service was down; a file emptied seconds ago may be another
+  // process creating it (ReplicasMigrateConcurrentlyOnce).
+  std::filesystem::last_write_time(db_.url(), std::filesystem::file_time_type::clock::now() - std::chrono::minutes(5));
+  EXPECT_NE(refused().find("empty"), std::string::npos);
+}
+
+TEST_F(DamagedSqliteTest, RefusesAFileThatIsNotADatabase) {
+  auto content = bytes();
+  write(std::string(content.size(), 'z'));
+  EXPECT_NE(refused().find("file is not a database"), std::string::npos);
+}
+
+TEST_F(DamagedSqliteTest, RefusesDamagedPages) {
+  auto content = bytes();
+  const std::size_t page = 4096;  // SQLite's default page size
+  for (std::size_t p = 1; p * page < content.size(); ++p) content[p * page] = '\x2a';  // no valid b-tree page type
+  write(content);
+  refused();
 }
 
 }  // namespace
