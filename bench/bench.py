@@ -520,6 +520,11 @@ class DrainSampler:
         return self.samples
 
 
+def drain_pids(stack: "Stack", services: list[str]) -> dict[str, int]:
+    """The pids of the named services from the run folder (a stopped service has no pid file)."""
+    return {s: int((stack.run_dir / "pids" / f"{s}.pid").read_text()) for s in services}
+
+
 def drain_run(stack: "Stack", bin_dir: Path, bootstrap: str, orders: int, new_rate: float,
               connections: int) -> dict:
     """Catch-up after an outage. payment-service and notification-service are stopped;
@@ -555,7 +560,7 @@ def drain_run(stack: "Stack", bin_dir: Path, bootstrap: str, orders: int, new_ra
 
         # The outage ends: new orders keep coming (open loop, stopped by SIGUSR1 once the
         # backlog is drained), the consumers start again.
-        pids0 = {s: p for s, p in stack.pids().items() if s not in DRAIN_STOPPED}
+        pids0 = drain_pids(stack, [s for s in SERVICES if s not in DRAIN_STOPPED])
         if (broker := listener_pid(bootstrap)) is not None:
             pids0[BROKER] = broker
         newload = subprocess.Popen([str(bin_dir / "orderflow-loadgen"), "--target", target, "--rate", str(new_rate),
@@ -570,7 +575,7 @@ def drain_run(stack: "Stack", bin_dir: Path, bootstrap: str, orders: int, new_ra
                             capture_output=True, text=True)
         if up.returncode != 0:
             raise RuntimeError(f"stack.sh up {DRAIN_STOPPED} failed:\n{up.stdout}\n{up.stderr}")
-        restarted = {s: stack.pids()[s] for s in DRAIN_STOPPED}
+        restarted = drain_pids(stack, DRAIN_STOPPED)
         deadline = t0 + max(300, orders / 50)
         while reader.unfinished(backlog) and time.monotonic() < deadline:
             time.sleep(0.1)
