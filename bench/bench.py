@@ -665,7 +665,7 @@ def plot_drain(ax, r: dict) -> None:
         if any(y for y in ys if y):
             ax.plot(xs, [float("nan") if y is None else y for y in ys], label=f"lag {group}")
     ax.plot(xs, [s["created"] - s["final"] for s in d["samples"]], ":", color="black",
-            label="orders not yet final (order-events)")
+            label="orders placed, not yet final (backlog + new)")
     ax.axvline(0, color="grey", ls="--", lw=0.8)
     ax.axvline(d["drain_s"], color="grey", ls="--", lw=0.8)
     ax.set_xlabel(f"seconds from the consumers' restart (< 0: {d['backlog']} orders placed while down)")
