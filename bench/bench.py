@@ -386,6 +386,327 @@ def machine() -> dict:
             "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
 
 
+# ---------------------------------------------------------------------------- drain (catch-up after an outage)
+# The consumers that an outage downstream stops: payment-service (and with it every
+# PaymentSuccess/PaymentFailed, so order-service's payment-events consumer has nothing to
+# consume either) and notification-service. Their records wait on order-events.
+DRAIN_STOPPED = ["payment-service", "notification-service"]
+# The stack's consumer groups and the topics they read (SPEC §4; the services' defaults).
+DRAIN_GROUPS = {
+    "payment-service": ["order-events"],
+    "notification-service": ["order-events"],
+    "order-service": ["payment-events"],
+    "payment-service-retry": ["payment-service.retry"],
+}
+FINAL_EVENTS = ("OrderConfirmed", "OrderFailed")
+
+
+def drain_topic_ends(bootstrap: str, topic: str) -> dict[int, int]:
+    """The end offset of each partition of `topic` now."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "orderflow-bench-drain-probe",
+                  "enable.auto.commit": False})
+    try:
+        md = c.list_topics(topic, timeout=10).topics[topic]
+        return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in md.partitions}
+    finally:
+        c.close()
+
+
+class DrainEventReader:
+    """Reads order-events from given offsets on a thread of its own and keeps the order id
+    (the record key) of every OrderCreated and the monotonic time each order's first
+    OrderConfirmed / OrderFailed was seen. Exact: the backlog's orders are the OrderCreated
+    keys read before the consumers restart, and the drain ends with the last of them final."""
+
+    def __init__(self, bootstrap: str, start: dict[int, int]):
+        import threading
+
+        from confluent_kafka import Consumer, TopicPartition
+
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "orderflow-bench-drain",
+                                  "enable.auto.commit": False, "enable.partition.eof": False})
+        self.consumer.assign([TopicPartition("order-events", p, off) for p, off in start.items()])
+        self.lock = threading.Lock()
+        self.created: set[str] = set()
+        self.final: dict[str, float] = {}
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="drain-reader", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            msgs = self.consumer.consume(2000, 0.1)
+            seen = time.monotonic()
+            created, final = [], []
+            for m in msgs:
+                if m.error() or m.key() is None:
+                    continue
+                ce_type = next((v for k, v in (m.headers() or []) if k == "ce_type"), b"").decode()
+                if ce_type == "OrderCreated":
+                    created.append(m.key().decode())
+                elif ce_type in FINAL_EVENTS:
+                    final.append(m.key().decode())
+            if created or final:
+                with self.lock:
+                    self.created.update(created)
+                    for k in final:
+                        self.final.setdefault(k, seen)
+        self.consumer.close()
+
+    def counts(self) -> tuple[int, int]:
+        with self.lock:
+            return len(self.created), len(self.final)
+
+    def snapshot_created(self) -> set[str]:
+        with self.lock:
+            return set(self.created)
+
+    def unfinished(self, orders: set[str]) -> int:
+        with self.lock:
+            return sum(1 for o in orders if o not in self.final)
+
+    def last_final(self, orders: set[str]) -> float:
+        with self.lock:
+            return max(self.final[o] for o in orders)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(30)
+
+
+class DrainSampler:
+    """Every `interval` s on a thread of its own: each consumer group's lag (end offsets −
+    committed offsets, summed over the partitions of its topics, from the broker), the RSS
+    of each service (VmRSS, pids read from the run folder: restarted services change pid),
+    and how many orders are final."""
+
+    def __init__(self, bootstrap: str, stack: "Stack", reader: DrainEventReader, interval: float = 1.0):
+        import threading
+
+        from confluent_kafka import Consumer
+
+        self.bootstrap, self.stack, self.reader, self.interval = bootstrap, stack, reader, interval
+        self.probe = Consumer({"bootstrap.servers": bootstrap, "group.id": "orderflow-bench-drain-probe",
+                               "enable.auto.commit": False})
+        self.samples: list[dict] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="drain-sampler", daemon=True)
+        self.thread.start()
+
+    def _lag(self) -> dict[str, int | None]:
+        from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+        from confluent_kafka.admin import AdminClient
+
+        if not hasattr(self, "_admin"):
+            self._admin, self._parts = AdminClient({"bootstrap.servers": self.bootstrap}), {}
+        marks: dict[str, dict[int, tuple[int, int]]] = {}  # topic -> partition -> (low, high), once per sample
+        out: dict[str, int | None] = {}
+        for group, topics in DRAIN_GROUPS.items():
+            try:
+                parts = []
+                for topic in topics:
+                    if topic not in self._parts:
+                        md = self.probe.list_topics(topic, timeout=5).topics.get(topic)
+                        if md is None or md.error is not None:
+                            continue
+                        self._parts[topic] = sorted(md.partitions)
+                    if topic not in marks:
+                        marks[topic] = {p: self.probe.get_watermark_offsets(TopicPartition(topic, p), timeout=5)
+                                        for p in self._parts[topic]}
+                    parts += [TopicPartition(topic, p) for p in self._parts[topic]]
+                if not parts:
+                    out[group] = None
+                    continue
+                res = self._admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group, parts)])
+                lag = 0
+                for tp in res[group].result(timeout=5).topic_partitions:
+                    low, high = marks[tp.topic][tp.partition]
+                    lag += high - (tp.offset if tp.offset >= 0 else low)
+                out[group] = lag
+            except Exception:  # noqa: BLE001 - a sample lost is a gap in the curve, not a failed run
+                out[group] = None
+        return out
+
+    def _rss(self) -> dict[str, int]:
+        out = {}
+        for svc in SERVICES:
+            try:
+                out[svc] = proc_status(int((self.stack.run_dir / "pids" / f"{svc}.pid").read_text()), "VmRSS")
+            except (OSError, ValueError):
+                pass
+        return out
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            t = time.monotonic()
+            created, final = self.reader.counts()
+            self.samples.append({"t": t, "lag": self._lag(), "rss": self._rss(), "created": created, "final": final})
+            self.stopping.wait(max(0.0, self.interval - (time.monotonic() - t)))
+
+    def stop(self) -> list[dict]:
+        self.stopping.set()
+        self.thread.join(30)
+        self.probe.close()
+        return self.samples
+
+
+def drain_pids(stack: "Stack", services: list[str]) -> dict[str, int]:
+    """The pids of the named services from the run folder (a stopped service has no pid file)."""
+    return {s: int((stack.run_dir / "pids" / f"{s}.pid").read_text()) for s in services}
+
+
+def drain_run(stack: "Stack", bin_dir: Path, bootstrap: str, orders: int, new_rate: float,
+              connections: int) -> dict:
+    """Catch-up after an outage. payment-service and notification-service are stopped;
+    `orders` orders are placed (closed loop, many connections) and wait on order-events; the
+    two services start again and the drain is timed from that moment to the last of those
+    orders final (its OrderConfirmed / OrderFailed on order-events). Meanwhile new orders
+    arrive open-loop at `new_rate`/s (their L1: still accepted while the backlog drains?).
+    CPU per order of the services and the broker over the drain, peak RSS of each service
+    during it, and every consumer group's lag once a second from the outage on."""
+    out: dict = {"orders": orders, "new_rate": new_rate, "stopped": DRAIN_STOPPED,
+                 "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
+    start = drain_topic_ends(bootstrap, "order-events")
+    reader = DrainEventReader(bootstrap, start)
+    sampler = None
+    newload = None
+    try:
+        stop = subprocess.run([str(ROOT / "scripts" / "stack.sh"), "down", *DRAIN_STOPPED], env=stack.env,
+                              capture_output=True, text=True)
+        if stop.returncode != 0:
+            raise RuntimeError(f"stack.sh down {DRAIN_STOPPED} failed:\n{stop.stdout}\n{stop.stderr}")
+        sampler = DrainSampler(bootstrap, stack, reader)
+        target = stack.urls["order-service"]
+        log(f"drain: placing {orders} orders with {', '.join(DRAIN_STOPPED)} stopped")
+        t_place = time.monotonic()
+        placed = loadgen(bin_dir, target, "drain: backlog", 0, 3600, connections, warmup=0, max_requests=orders)
+        out["placed"] = {k: placed[k] for k in ("sent", "ok", "errors", "status", "achieved_rps", "l1")}
+        # Every accepted order's OrderCreated on the topic (the outbox relay may still be at work).
+        wait_for(lambda: reader.counts()[0] >= placed["ok"], "the backlog's OrderCreated records",
+                 max(60, orders / 200))
+        out["placing_s"] = time.monotonic() - t_place
+        backlog = reader.snapshot_created()
+        out["backlog"] = len(backlog)
+
+        # The outage ends: new orders keep coming (open loop, stopped by SIGUSR1 once the
+        # backlog is drained), the consumers start again.
+        pids0 = drain_pids(stack, [s for s in SERVICES if s not in DRAIN_STOPPED])
+        if (broker := listener_pid(bootstrap)) is not None:
+            pids0[BROKER] = broker
+        newload = subprocess.Popen([str(bin_dir / "orderflow-loadgen"), "--target", target, "--rate", str(new_rate),
+                                    "--duration", "3600", "--warmup", "0", "--connections", "16",
+                                    "--label", f"drain: new orders @{new_rate:.0f}/s"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.2)  # its SIGUSR1 handler is installed before it sends
+        c0, m0 = ProcStats(pids0).cpu(), machine_jiffies()
+        t0 = time.monotonic()
+        log(f"drain: starting {', '.join(DRAIN_STOPPED)} again")
+        up = subprocess.run([str(ROOT / "scripts" / "stack.sh"), "up", *DRAIN_STOPPED], env=stack.env,
+                            capture_output=True, text=True)
+        if up.returncode != 0:
+            raise RuntimeError(f"stack.sh up {DRAIN_STOPPED} failed:\n{up.stdout}\n{up.stderr}")
+        restarted = drain_pids(stack, DRAIN_STOPPED)
+        deadline = t0 + max(300, orders / 50)
+        while reader.unfinished(backlog) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        t_seen = time.monotonic()
+        cpu1 = ProcStats(pids0).cpu()
+        cpu1.update(ProcStats(restarted).cpu())  # new processes: all their CPU is the drain's
+        m1 = machine_jiffies()
+        hwm = ProcStats(restarted).peak_rss()
+        out["unfinished"] = reader.unfinished(backlog)
+        end = reader.last_final(backlog) if not out["unfinished"] else t_seen
+        newload.send_signal(signal.SIGUSR1)
+        new_out, new_err = newload.communicate(timeout=60)
+        sys.stderr.write(new_err)
+        newload = None
+        samples = sampler.stop()
+        sampler = None
+        created, final = reader.counts()
+        out["drain_s"] = end - t0
+        out["drain_per_s"] = len(backlog) / out["drain_s"]
+        out["final_during_drain"] = final  # the backlog and the new orders final by then
+        out["final_per_s"] = final / out["drain_s"]
+        out["cpu_us_per_order"] = {s: (cpu1[s] - c0.get(s, 0.0)) / max(1, final) * 1e6 for s in cpu1}
+        out["machine_busy"] = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
+        window = [x for x in samples if t0 <= x["t"] <= end + 1]
+        out["peak_rss_mib"] = {}
+        for svc in SERVICES:
+            peak = max([x["rss"].get(svc, 0) for x in window] + [hwm.get(svc, 0)])
+            out["peak_rss_mib"][svc] = peak / 2**20
+        out["samples"] = [{"t": round(x["t"] - t0, 2), "lag": x["lag"], "created": x["created"],
+                           "final": x["final"], "rss_mib": {s: round(v / 2**20, 1) for s, v in x["rss"].items()}}
+                          for x in samples]
+        out["new_orders"] = json.loads(new_out)
+        out["new_orders"].pop("ok_per_second", None)
+        log(f"drain: {len(backlog)} orders in {out['drain_s']:.1f} s = {out['drain_per_s']:.0f}/s")
+        return out
+    finally:
+        if newload is not None:
+            newload.kill()
+            newload.wait()
+        if sampler is not None:
+            sampler.stop()
+        reader.stop()
+        # Whatever happened, the stack is whole again for whoever comes next.
+        subprocess.run([str(ROOT / "scripts" / "stack.sh"), "up", *DRAIN_STOPPED], env=stack.env,
+                       capture_output=True, text=True)
+
+
+def drain_rows(r: dict) -> list[tuple[str, str, str, str]]:
+    """The drain's rows of the table (nothing when the run had no drain)."""
+    d = r.get("drain")
+    if not d:
+        return []
+    rows = []
+    t1 = r["stack"]["max"]["kafka"]["confirmed_per_s_overall"]
+    rows.append((f"D  drain orders/s ({d['backlog']} backlog)", f"{d['drain_per_s']:.0f}/s ({d['drain_s']:.1f} s)",
+                 "T1", ratio(d["drain_per_s"], t1)))
+    floor = t1_floor(r)
+    if floor:
+        rows.append(("   drain / T1 ceiling", "", f"{floor['ceiling_per_s']:.0f}/s", ratio(d["drain_per_s"], floor["ceiling_per_s"])))
+    rows.append(("   backlog placed (consumers down)", f"{d['placed']['achieved_rps']:.0f}/s accepted, {d['placing_s']:.1f} s",
+                 "", ""))
+    rows.append(("   final orders/s in drain (+ new)", f"{d['final_per_s']:.0f}/s ({d['final_during_drain']})", "", ""))
+    rows.append(("   unfinished after drain", str(d["unfinished"]), "0", ""))
+    at = pipeline_cpu(d["cpu_us_per_order"])
+    rows.append(("   CPU/order in drain, machine busy", f"{at:.0f} us (svcs+broker), {d['machine_busy']:.0%}",
+                 "closed loop", ratio(at, pipeline_cpu(r["stack"]["cpu_us_per_order"]))))
+    for svc in SERVICES:
+        rows.append((f"   {svc} in drain", f"{d['cpu_us_per_order'].get(svc, 0):.0f} us CPU/order",
+                     f"RSS {d['peak_rss_mib'][svc]:.1f} MiB", ratio(d["peak_rss_mib"][svc], r["stack"]["peak_rss_mib"][svc])))
+    if BROKER in d["cpu_us_per_order"]:
+        rows.append((f"   {BROKER} in drain", f"{d['cpu_us_per_order'][BROKER]:.0f} us CPU/order", "", ""))
+    n = d["new_orders"]
+    l1 = n["l1"]
+    rows.append((f"L1 p50/p99/p99.9 new @{d['new_rate']:.0f}/s in drain",
+                 f"{ms(l1['p50_us'])} / {ms(l1['p99_us'])} / {ms(l1['p99_9_us'])}", "target p99 100 ms",
+                 ratio(l1["p99_us"], 100_000)))
+    rows.append(("   new orders accepted (202) / sent", f"{n['status'].get('202', 0)} / {n['sent']}", "", ""))
+    return rows
+
+
+def plot_drain(ax, r: dict) -> None:
+    """Consumer lag per group during the drain (seconds from the restart; < 0: the outage)."""
+    d = r["drain"]
+    xs = [s["t"] for s in d["samples"]]
+    for group in DRAIN_GROUPS:
+        ys = [s["lag"].get(group) for s in d["samples"]]
+        if any(y for y in ys if y):
+            ax.plot(xs, [float("nan") if y is None else y for y in ys], label=f"lag {group}")
+    ax.plot(xs, [s["created"] - s["final"] for s in d["samples"]], ":", color="black",
+            label="orders placed, not yet final (backlog + new)")
+    ax.axvline(0, color="grey", ls="--", lw=0.8)
+    ax.axvline(d["drain_s"], color="grey", ls="--", lw=0.8)
+    ax.set_xlabel(f"seconds from the consumers' restart (< 0: {d['backlog']} orders placed while down)")
+    ax.set_ylabel("records / orders behind")
+    ax.set_title(f"drain: {d['drain_per_s']:.0f} orders/s, lag by consumer group")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 # ---------------------------------------------------------------------------- report
 def ratio(a, b) -> str:
     try:
@@ -489,6 +810,7 @@ def table(r: dict) -> str:
         rows.append((f"   {BROKER}", f"{b:.0f} us CPU/order", "", ""))
         rows.append(("orders/s per core (all CPU)", f"{1e6 / pipeline_cpu(st['cpu_us_per_order']):.0f}/s", "", ""))
     rows.append(("hello peak RSS", f"{h['peak_rss'] / 2**20:.1f} MiB", "", ""))
+    rows += drain_rows(r)
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -504,7 +826,8 @@ def plot(r: dict, png: Path) -> None:
     except ImportError:
         log("matplotlib missing (scripts/deps.sh installs it into .venv): no PNG")
         return
-    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 5))
+    fig, axes = plt.subplots(1, 3 if r.get("drain") else 2, figsize=(19.5 if r.get("drain") else 13, 5))
+    a, b = axes[0], axes[1]
     opens = sorted(r["stack"]["open"], key=lambda o: o["offered_rps"])
     x = [o["offered_rps"] for o in opens]
     for key, name, style in (("l1", "L1 accept", "-"), ("l2", "L2 confirmed", "--")):
@@ -528,6 +851,8 @@ def plot(r: dict, png: Path) -> None:
     b.set_title("throughput over time (max load)")
     b.grid(True, alpha=0.3)
     b.legend(fontsize=8)
+    if r.get("drain"):
+        plot_drain(axes[2], r)
     fig.suptitle(f"orderflow bench {r['started']} on {r['machine']['nproc']} cores ({r['machine']['cpu']})",
                  fontsize=9)
     fig.tight_layout()
@@ -543,6 +868,11 @@ def main() -> int:
     ap.add_argument("--fractions", default=None,
                     help="open-loop rates as fractions of the measured maximum (default .5 quick, .25,.5,.75 full)")
     ap.add_argument("--no-kafka-baseline", action="store_true")
+    ap.add_argument("--drain-orders", type=int, default=None,
+                    help="catch-up after an outage: orders placed while the consumers are down "
+                         "(default 20000 quick, 100000 full; 0: no drain run)")
+    ap.add_argument("--drain-new-rate", type=float, default=100,
+                    help="new orders/s (open loop) placed while the backlog drains")
     ap.add_argument("--mail-on-disk", action="store_true",
                     help="notification-service's .eml drop on the run folder's disk (default: tmpfs, see README)")
     ap.add_argument("--build-dir", default=os.environ.get("ORDERFLOW_BUILD_DIR", str(ROOT / "build" / "release")))
@@ -652,6 +982,11 @@ def main() -> int:
             "threads": threads,
             "env": {k: v for k, v in stack.env.items() if k.startswith("ORDERFLOW_KAFKA_PROP_")},
         }
+        drain_orders = args.drain_orders if args.drain_orders is not None else (20000 if args.quick else 100000)
+        if drain_orders > 0:
+            log(f"D: catch-up after an outage ({drain_orders} orders)")
+            result["drain"] = drain_run(stack, bin_dir, bootstrap, drain_orders, args.drain_new_rate,
+                                        2 * args.connections)
     finally:
         if stack:
             stack.down()

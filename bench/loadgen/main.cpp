@@ -16,6 +16,9 @@
 // timestamps would mix another process's wall clock into a sub-millisecond difference;
 // the receive time includes the consumer's fetch, which is what a client would also see.
 //
+// SIGUSR1 ends the load early (requests in flight are answered and counted): a driver that
+// places orders "while something else happens" stops it when that is over.
+//
 // Output: a human summary on stderr, one JSON document on stdout (or --json FILE).
 #include <librdkafka/rdkafka.h>
 
@@ -25,6 +28,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -326,10 +330,23 @@ class Load final {
       auto w = std::make_unique<asio::steady_timer>(ioc);
       wakeups_.push_back(std::move(w));
     }
+    // SIGUSR1: the load ends now. The signal set is cancelled once the last connection is
+    // done, so that run() returns.
+    asio::signal_set stop(ioc, SIGUSR1);
+    stop_ = &stop;
+    stop.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      end_ = std::min(end_, std::max(Clock::now(), record_from_));
+      stopped_early_ = true;
+    });
+    active_ = o_.connections;
     for (int i = 0; i < o_.connections; ++i) asio::co_spawn(ioc, connection(i), asio::detached);
     if (o_.rate > 0) asio::co_spawn(ioc, schedule(), asio::detached);
     ioc.run();
+    stop_ = nullptr;
   }
+
+  bool stopped_early() const { return stopped_early_; }
 
   Stats& stats() { return stats_; }
   Clock::time_point record_from() const { return record_from_; }
@@ -470,10 +487,14 @@ class Load final {
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    if (--active_ == 0 && stop_ != nullptr) stop_->cancel();
   }
 
   const Options& o_;
   Confirmations* confirmations_;
+  asio::signal_set* stop_ = nullptr;
+  int active_ = 0;
+  bool stopped_early_ = false;
   tcp::resolver::results_type endpoints_;
   Bodies bodies_;
   Stats stats_;
@@ -535,6 +556,7 @@ int main(int argc, char** argv) {
                      {"late_sends", s.late},
                      {"achieved_rps", static_cast<double>(s.ok) / measured},
                      {"l1", summary(s.l1)},
+                     {"stopped_early", load.stopped_early()},
                      {"ok_per_second", per_second(s.ok_times, load.record_from(), load.end())}};
     json::object status;
     for (auto [code, n] : s.status) status[std::to_string(code)] = n;
