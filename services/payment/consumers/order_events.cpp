@@ -286,14 +286,15 @@ void OrderEventsConsumer::charge_all(std::vector<BatchCharge>& charges) {
     async_gateway_(charge_request(charges[i].req), [&, i, started](Result<http::Response> res) {
       charges[i].seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       charges[i].response = std::move(res);
-      std::size_t mine = n;
+      // Once the last answer is counted the waiter returns and everything captured by
+      // reference is gone: only a call taken from the queue (so not the last) goes on.
+      std::optional<std::size_t> mine;
       {
         std::lock_guard lock(mu);
         if (next < n) mine = next++;
-        // Under the lock: once the waiter sees the last answer, nothing here is touched again.
         if (++done == n) all_done.notify_one();
       }
-      if (mine < n) launch(mine);
+      if (mine) launch(*mine);
     });
   };
   for (std::size_t i = 0; i < std::min(n, kWindow); ++i) launch(i);
