@@ -68,7 +68,7 @@ def final(stack, order_id: str, timeout: float = 60) -> dict:
 
 
 def dlt_keys(stack) -> dict[str, dict]:
-    topic = stack.order_events + ".DLT"
+    topic = stack.order_events + "-dlt"
     c = Consumer({"bootstrap.servers": KAFKA, "group.id": f"peer-test-{uuid.uuid4()}", "enable.auto.commit": False})
     try:
         md = c.list_topics(topic, timeout=10).topics[topic]

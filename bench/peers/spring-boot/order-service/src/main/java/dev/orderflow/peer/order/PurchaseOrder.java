@@ -5,6 +5,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
+
 import jakarta.persistence.CollectionTable;
 import jakarta.persistence.Column;
 import jakarta.persistence.ElementCollection;
@@ -25,7 +27,8 @@ public class PurchaseOrder {
     public enum Status { PENDING, CONFIRMED, FAILED }
 
     @Embeddable
-    public record Item(String sku, int quantity, @Column(precision = 19, scale = 2) BigDecimal unitPrice) {
+    public record Item(String sku, int quantity,
+            @Column(precision = 19, scale = 2) @JsonFormat(shape = JsonFormat.Shape.STRING) BigDecimal unitPrice) {
     }
 
     @Embeddable

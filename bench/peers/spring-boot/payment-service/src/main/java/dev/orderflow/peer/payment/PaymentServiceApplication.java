@@ -35,7 +35,7 @@ public class PaymentServiceApplication {
     /** The dead letter topic: DeadLetterPublishingRecoverer's default name, same partition count. */
     @Bean
     NewTopic orderEventsDlt(Topics topics) {
-        return topics.topic(topics.orderEvents() + ".DLT");
+        return topics.topic(topics.orderEvents() + "-dlt");
     }
 
     @Bean
