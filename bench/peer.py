@@ -32,13 +32,16 @@ PEER_DIR = ROOT / "bench" / "peers" / "spring-boot"
 APPS = ["order-service", "payment-service", "notification-service"]
 GATEWAY = "payment-gateway"
 PARTITIONS = 6
-# The JVMs' warm-up: open-loop load at this rate, in chunks, for WARMUP_S (quick: WARMUP_QUICK_S).
-# orderflow gets the same warm-up in the same run. The C2 compiler threads' CPU in the last
-# chunk is reported: under 2 % of one core means the JIT had gone quiet.
+# The JVMs' warm-up: open-loop load at WARMUP_RATE, in chunks of WARMUP_CHUNK_S, for at least
+# WARMUP_S (quick: WARMUP_QUICK_S) and then until the JIT is quiet: the C2 compiler threads of
+# the three JVMs together used less than C2_QUIET of one core in the last chunk (at most
+# WARMUP_MAX_S). orderflow then gets a warm-up of the same length at the same rate.
 WARMUP_RATE = 300
 WARMUP_CHUNK_S = 15
 WARMUP_S = 120
 WARMUP_QUICK_S = 75
+WARMUP_MAX_S = 300
+C2_QUIET = 0.02
 
 
 def log(msg: str) -> None:
@@ -51,7 +54,12 @@ def jars() -> dict[str, Path]:
 
 
 def build() -> dict[str, Path]:
-    """mvn package: offline when ~/.m2 already has everything, online (once) otherwise."""
+    """mvn package: offline when ~/.m2 already has everything, online (once) otherwise; nothing
+    when every jar is newer than every source file and pom."""
+    sources = [p for p in PEER_DIR.rglob("*") if p.is_file() and "target" not in p.parts]
+    built = list(jars().values())
+    if all(j.exists() for j in built) and max(p.stat().st_mtime for p in sources) < min(j.stat().st_mtime for j in built):
+        return jars()
     cmd = ["mvn", "-B", "-q", "-f", str(PEER_DIR / "pom.xml"), "package", "-DskipTests"]
     r = subprocess.run(cmd[:3] + ["-o"] + cmd[3:], capture_output=True, text=True)
     if r.returncode != 0:
@@ -183,7 +191,7 @@ class PeerStack:
             args.append(f"--spring.mail.port={self.ports['smtp']}")
         return args + self.extra_args
 
-    def up(self, timeout: float = 180) -> None:
+    def up(self, timeout: float = 300) -> None:
         env = dict(os.environ, ORDERFLOW_HTTP_PORT=str(self.ports[GATEWAY]), ORDERFLOW_DATA_DIR=str(self.run_dir / "gateway"),
                    ORDERFLOW_ZIPKIN_URL="", ORDERFLOW_LOG_LEVEL="warn", ORDERFLOW_ADMIN_TOKEN=self.admin_token)
         (self.run_dir / "gateway").mkdir(exist_ok=True)
@@ -254,11 +262,13 @@ def c2_cpu_seconds(pid: int) -> float:
 
 def warm_up(b, bin_dir: Path, target: str, bootstrap: str, seconds: float, topic: str | None = None,
             jvm_pids: list[int] | None = None) -> dict:
-    """Open-loop load at WARMUP_RATE for `seconds`, in chunks; for JVMs, the C2 threads' CPU per chunk."""
+    """Open-loop load at WARMUP_RATE, in chunks of WARMUP_CHUNK_S, for `seconds`; with JVMs, for
+    at least `seconds` and then until the C2 compiler threads of all of them together used less
+    than C2_QUIET of one core during a chunk (at most WARMUP_MAX_S)."""
     chunks = []
     done = 0.0
-    while done < seconds:
-        d = min(WARMUP_CHUNK_S, seconds - done)
+    while True:
+        d = WARMUP_CHUNK_S if jvm_pids else min(WARMUP_CHUNK_S, seconds - done)
         c2 = [c2_cpu_seconds(p) for p in jvm_pids or []]
         o = loadgen(b, bin_dir, target, f"warm-up {done:.0f}-{done + d:.0f}s", WARMUP_RATE, d, 16, bootstrap,
                     topic, warmup=0, drain=30)
@@ -267,7 +277,12 @@ def warm_up(b, bin_dir: Path, target: str, bootstrap: str, seconds: float, topic
             chunk["c2_cpu_s"] = sum(c2_cpu_seconds(p) - c for p, c in zip(jvm_pids, c2))
         chunks.append(chunk)
         done += d
-    return {"seconds": seconds, "rate": WARMUP_RATE, "chunks": chunks}
+        if done >= WARMUP_MAX_S:
+            break
+        if done >= seconds - 1e-6 and (not jvm_pids or chunk["c2_cpu_s"] < C2_QUIET * d):
+            break
+    return {"seconds": done, "rate": WARMUP_RATE, "chunks": chunks,
+            "c2_quiet": bool(jvm_pids) and chunks[-1]["c2_cpu_s"] < C2_QUIET * chunks[-1]["seconds"]}
 
 
 def loadgen(b, bin_dir, target, label, rate, duration, connections, bootstrap, topic=None, **kw) -> dict:
@@ -303,8 +318,9 @@ def measure(b, bin_dir: Path, run_dir: Path, bootstrap: str, quick: bool, durati
         jvms = [stack.procs[a].pid for a in APPS]
         target = stack.url("order-service")
         topic = stack.order_events
-        log(f"warm-up: {warmup_s:.0f} s at {WARMUP_RATE}/s (JIT)")
+        log(f"warm-up: at least {warmup_s:.0f} s at {WARMUP_RATE}/s, then until C2 is quiet")
         warm = warm_up(b, bin_dir, target, bootstrap, warmup_s, topic, jvms)
+        log(f"warmed up for {warm['seconds']:.0f} s; C2 in the last chunk: {warm['chunks'][-1]['c2_cpu_s']:.2f} s")
         cpu0 = stats.cpu()
         mx = loadgen(b, bin_dir, target, "peer T1 closed", 0, duration, connections, bootstrap, topic, warmup=0,
                      drain=300, max_requests=3000 if quick else 20000)
@@ -364,7 +380,8 @@ def table(r: dict, b) -> str:
     add(f"warm-up before T1 ({pe['warmup']['rate']}/s)", st.get("warmup_s"), pe["warmup"]["seconds"],
         lambda v: f"{v:.0f} s", ratio=False)
     last = pe["warmup"]["chunks"][-1]
-    rows.append(("   peer C2 JIT CPU, last warm-up chunk", "", f"{last.get('c2_cpu_s', 0):.2f} s in {last['seconds']:.0f} s", ""))
+    rows.append(("   peer C2 JIT CPU, last warm-up chunk", "", f"{last.get('c2_cpu_s', 0):.2f} s in {last['seconds']:.0f} s"
+                 + ("" if pe["warmup"].get("c2_quiet") else " (NOT quiet)"), ""))
     add("T1 confirmed orders/s (closed)", t1o, t1p, lambda v: f"{v:.0f}/s")
     add("   unconfirmed after drain (T1)", st["max"]["kafka"]["missing"], pe["max"]["kafka"]["missing"], str, ratio=False)
     svc_o = sum(v for s, v in st["cpu_us_per_order"].items() if s in b.SERVICES)
