@@ -12,7 +12,7 @@ SHELL := /bin/bash
 PRESET ?= release
 
 .PHONY: help deps build build-debug kafka-up kafka-down up down status demo run test \
-        test-unit test-e2e test-cluster bench clean distclean
+        test-unit test-e2e test-cluster bench bench-peer clean distclean
 
 help:
 	@echo "make run         build, start Kafka and the services, place demo orders; Ctrl-C stops"
@@ -21,6 +21,7 @@ help:
 	@echo "make up | down   the same stack in the background | stop it"
 	@echo "make status      what is running;  make demo: the demo orders against a running stack"
 	@echo "make bench       benchmarks with same-run baselines (BENCH_ARGS=--quick: ~1 min); bench/README.md"
+	@echo "make bench-peer  the same plus the Spring Boot peer, side by side (bench/peers/spring-boot)"
 	@echo "make deps | build | build-debug | kafka-up | kafka-down | clean | distclean"
 
 deps:
@@ -73,6 +74,11 @@ test: build
 # fails on speed. Results in bench/results/ (not in git).
 bench: build
 	.venv/bin/python bench/bench.py $(BENCH_ARGS)
+
+# The same, plus the Spring Boot peer (bench/peers/spring-boot) in the same run: one table with
+# a column per system (bench/README.md). Needs Java 17 and Maven; ~5 more minutes.
+bench-peer: build
+	.venv/bin/python bench/bench.py --peer $(BENCH_ARGS)
 
 # Only the unit tests: no broker needed.
 test-unit: build

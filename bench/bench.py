@@ -35,6 +35,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import peer  # the Spring Boot peer (--peer)
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 BROKER = "kafka broker"
@@ -840,6 +842,7 @@ def plot(r: dict, png: Path) -> None:
     a.set_title("latency percentiles vs offered load")
     a.grid(True, which="both", alpha=0.3)
     a.legend(fontsize=8)
+    peer.plot(a, r)
     mx = r["stack"]["max"]
     b.plot(mx["ok_per_second"], label="accepted/s (HTTP 202)")
     b.plot(mx["kafka"]["confirmed_per_second"], label="confirmed/s (OrderConfirmed)")
@@ -873,6 +876,8 @@ def main() -> int:
                          "(default 20000 quick, 100000 full; 0: no drain run)")
     ap.add_argument("--drain-new-rate", type=float, default=100,
                     help="new orders/s (open loop) placed while the backlog drains")
+    ap.add_argument("--peer", action=argparse.BooleanOptionalAction, default=False,
+                    help="also measure the Spring Boot peer (bench/peer.py, bench/peers/spring-boot; make bench-peer)")
     ap.add_argument("--mail-on-disk", action="store_true",
                     help="notification-service's .eml drop on the run folder's disk (default: tmpfs, see README)")
     ap.add_argument("--build-dir", default=os.environ.get("ORDERFLOW_BUILD_DIR", str(ROOT / "build" / "release")))
@@ -923,6 +928,10 @@ def main() -> int:
         log("H: hello-world handler on the same server")
         result["baselines"]["hello"] = hello_baseline(bin_dir, args.quick, args.connections)
 
+        if args.peer:
+            log("the Spring Boot peer (bench/peer.py), before orderflow's stack: its T1 sets both open-loop rates")
+            result["peer"] = peer.measure(sys.modules[__name__], bin_dir, run_dir / "peer", bootstrap, args.quick,
+                                          duration, args.connections)
         log("the stack (scripts/stack.sh up)")
         # The .eml drop stands in for the SMTP server a deployment hands emails to (another
         # machine): on tmpfs by default, so the figures are the pipeline's and not this disk's
@@ -933,14 +942,19 @@ def main() -> int:
             env["ORDERFLOW_MAIL_DIR"] = str(mail_dir)
         result["mail_dir"] = env.get("ORDERFLOW_MAIL_DIR", "run folder (disk)")
         stack = Stack(run_dir, bootstrap, env)
+        up_t0 = time.monotonic()
         stack.up()
+        start_to_healthy = time.monotonic() - up_t0
         watched = stack.pids()
         if (broker := listener_pid(bootstrap)) is not None:
             watched[BROKER] = broker  # CPU only: the JVM's RSS is not a service's footprint
         stats = ProcStats(watched)
         target = stack.urls["order-service"]
         # A short warm-up: topics, consumer group assignment, SQLite pages.
-        loadgen(bin_dir, target, "warm-up", 300, 2 if args.quick else 5, 8, kafka=bootstrap, warmup=0, drain=20)
+        if "peer" in result:  # the same warm-up as the peer's JVMs had
+            peer.warm_up(sys.modules[__name__], bin_dir, target, bootstrap, result["peer"]["warmup"]["seconds"])
+        else:
+            loadgen(bin_dir, target, "warm-up", 300, 2 if args.quick else 5, 8, kafka=bootstrap, warmup=0, drain=20)
         cpu0 = stats.cpu()
         threads0 = {svc: thread_table(pid) for svc, pid in watched.items() if svc in SERVICES}
         # Closed loop: HTTP accepts far faster than the pipeline confirms, so the run is
@@ -955,12 +969,13 @@ def main() -> int:
                    for svc, pid in watched.items() if svc in SERVICES}
         t1 = mx["kafka"]["confirmed_per_s_overall"]
         opens = []
-        for frac in fractions:
-            rate = max(50.0, round(t1 * frac, -1))
+        rates = [(f"{frac:.0%} of T1", max(50.0, round(t1 * frac, -1))) for frac in fractions]
+        rates += [(f"{r:.0f}/s as the peer", r) for r in (peer.rates(result["peer"]) if "peer" in result else [])]
+        for what, rate in rates:
             # CPU per order and how busy the whole machine was at this rate (load + drain):
             # batching (group commits, Kafka requests) amortises less at a moderate rate.
             c0, m0 = stats.cpu(), machine_jiffies()
-            o = loadgen(bin_dir, target, f"open {frac:.0%} of T1", rate, duration, args.connections,
+            o = loadgen(bin_dir, target, f"open {what}", rate, duration, args.connections,
                         kafka=bootstrap, drain=60)
             c1, m1 = stats.cpu(), machine_jiffies()
             n = max(1, o["kafka"]["confirmed"])
@@ -981,6 +996,8 @@ def main() -> int:
             "peak_rss_mib": {s: v / 2**20 for s, v in stats.peak_rss().items() if s in SERVICES},
             "threads": threads,
             "env": {k: v for k, v in stack.env.items() if k.startswith("ORDERFLOW_KAFKA_PROP_")},
+            "start_to_healthy_s": start_to_healthy,
+            "warmup_s": result["peer"]["warmup"]["seconds"] if "peer" in result else (2 if args.quick else 5),
         }
         drain_orders = args.drain_orders if args.drain_orders is not None else (20000 if args.quick else 100000)
         if drain_orders > 0:
@@ -998,6 +1015,8 @@ def main() -> int:
 
     Path(args.out).write_text(json.dumps(result, indent=1))
     text = table(result)
+    if "peer" in result:
+        text += "\n\norderflow and the Spring Boot peer, same run (bench/peer.py)\n" + peer.table(result, sys.modules[__name__])
     print(text)
     (Path(args.out).with_suffix(".txt")).write_text(text + "\n")
     plot(result, Path(args.out).with_suffix(".png"))

@@ -11,7 +11,10 @@
 #      (own run folder, free ports, an in-process SMTP server) on SQLite;
 #   5. the same stack on PostgreSQL (ORDERFLOW_DATABASE_URL, a fresh database): the order
 #      flow, idempotency, and two order- and payment-service replicas sharing it.
-#   6. fuzzing: scripts/fuzz.sh, each libFuzzer target for ORDERFLOW_FUZZ_SECONDS (20 here).
+#   6. the Spring Boot peer of the bench (pytest tests/peer): it starts against the same broker,
+#      with topics of its own, and takes an order to CONFIRMED, FAILED and its DLT (needs Java
+#      and Maven; the peer's build is cached in ~/.m2 after the first run).
+#   7. fuzzing: scripts/fuzz.sh, each libFuzzer target for ORDERFLOW_FUZZ_SECONDS (20 here).
 # Each tier runs even when an earlier one failed; the exit status is non-zero when any did.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -72,6 +75,9 @@ info "end-to-end tests (pytest tests/e2e; SQLite)"
 info "end-to-end tests on PostgreSQL (order flow, idempotency, replicas)"
 ORDERFLOW_DATABASE_URL="$e2e_db_url" .venv/bin/pytest tests/e2e/test_order_flow.py tests/e2e/test_idempotency.py \
   tests/e2e/test_postgres_replicas.py -v || failed+=(e2e-postgres)
+
+info "the Spring Boot peer's smoke test (pytest tests/peer)"
+.venv/bin/pytest tests/peer -v || failed+=(peer)
 
 info "fuzzing (scripts/fuzz.sh)"
 ORDERFLOW_FUZZ_SECONDS="${ORDERFLOW_FUZZ_SECONDS:-20}" scripts/fuzz.sh || failed+=(fuzz)
