@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
     policy.attempts = static_cast<int>(settings.integer("charge-attempts", 3, 1, 20));
     policy.backoff_base = settings.millis("retry-backoff-ms", 100);
     policy.dlq_on_decline = settings.boolean("dlq-on-decline", false);
+    policy.max_in_flight = static_cast<std::size_t>(settings.integer("gateway-max-in-flight", 256, 1, 4096));
     policy.retry.rounds = static_cast<int>(settings.integer("retry-rounds", 5, 1, 100));
     policy.retry.base = settings.millis("retry-topic-backoff-ms", 4000);
     policy.retry.max = settings.millis("retry-topic-backoff-max-ms", 32000);
@@ -82,8 +83,8 @@ int main(int argc, char** argv) {
       log::warn("could not ensure topics", {{"error", s.error().message}});
     }
 
-    // Keep-alive connections to the gateway: as many as a batch has calls in flight (64).
-    http::Client client(rt.io(), 64, &rt.tracer());
+    // Keep-alive connections to the gateway: as many as a batch has calls in flight.
+    http::Client client(rt.io(), policy.max_in_flight, &rt.tracer());
     auto gateway_call = [&](http::Request req) { return client.send_blocking(gateway, std::move(req), gateway_timeout); };
     StopSignal stop_signal;
     auto sleeper = [&](std::chrono::milliseconds d) { return stop_signal.sleep(d); };

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 
@@ -273,8 +274,8 @@ void OrderEventsConsumer::handle_record(const kafka::Record& record, std::option
 }
 
 void OrderEventsConsumer::charge_all(std::vector<BatchCharge>& charges) {
-  // At most kWindow calls in flight: each answer starts the next (on the I/O thread).
-  constexpr std::size_t kWindow = 64;
+  // At most max_in_flight calls at once: each answer starts the next (on the I/O thread).
+  const std::size_t kWindow = std::max<std::size_t>(1, policy_.max_in_flight);
   const std::size_t n = charges.size();
   if (n == 0) return;
   std::mutex mu;

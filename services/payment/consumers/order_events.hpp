@@ -31,6 +31,7 @@ struct ChargePolicy final {
   std::chrono::milliseconds backoff_cap{2000};
   bool dlq_on_decline = false;              // ORDERFLOW_DLQ_ON_DECLINE (the original's behaviour)
   RetryPolicy retry;                        // rounds through payment-service.retry
+  std::size_t max_in_flight = 256;          // a batch's gateway calls at once (gateway-max-in-flight)
 };
 
 // Consumes OrderCreated from order-events (and its delayed copies from
@@ -55,7 +56,7 @@ class OrderEventsConsumer final {
                       CircuitBreaker& breaker, ChargePolicy policy, std::string group, Sleeper sleeper);
   void handle(const kafka::Record& record);
   // A wave of a poll batch (distinct orders). New OrderCreated records are charged all at
-  // once through the asynchronous gateway (at most 64 calls in flight, on the HTTP client's
+  // once through the asynchronous gateway (at most max_in_flight calls at once, on the HTTP client's
   // event loop: no thread per call), their final outcomes recorded in one transaction, their
   // records produced together and acknowledged before it returns. Everything else — a
   // transient answer (in-process retries, reconciliation, the retry topic), a DLQ replay, a

@@ -1,9 +1,13 @@
 #include "services/payment_gateway/handlers/charges.hpp"
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -156,16 +160,26 @@ asio::awaitable<Response> ChargeHandlers::create(http::RequestContext& ctx) {
   }
   const auto& request = std::get<ChargeRequest>(validated);
 
-  // 3. The ledger decides, on the blocking pool (SQLite never runs on an I/O thread).
-  // Named, not a temporary: see libs/http/offload.hpp (GCC 12 coroutine bug).
-  auto work = [this, &key, &request, now = now_epoch_ms()] {
-    return ledger_.charge(key, request, now,
-                          [&request](int attempt) { return decide_charge(request.source, attempt); });
+  // 3. The ledger decides in its next group commit (SQLite never runs on an I/O thread), and
+  // this coroutine resumes on its own executor once the charge is durable. The initiation is
+  // named, not a temporary: see libs/http/offload.hpp (GCC 12 coroutine bug).
+  auto initiation = [this, &key, &request](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    ledger_.charge_async(key, request, now_epoch_ms(),
+                         [source = request.source](int attempt) { return decide_charge(source, attempt); },
+                         [h](std::exception_ptr error, LedgerOutcome outcome) {
+                           auto ex = boost::asio::get_associated_executor(*h);
+                           boost::asio::post(ex, [h, error, outcome = std::move(outcome)]() mutable {
+                             std::move (*h)(error, std::move(outcome));
+                           });
+                         });
   };
   LedgerOutcome outcome;
   bool ledger_failed = false;
   try {
-    outcome = co_await http::offload(pool_, work);
+    outcome = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                                   void(std::exception_ptr, LedgerOutcome)>(initiation,
+                                                                                           boost::asio::use_awaitable);
   } catch (const std::exception& e) {
     log::error("charge ledger failed", {{"error", e.what()},
                                         {"orderId", request.order_id},

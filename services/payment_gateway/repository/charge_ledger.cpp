@@ -100,6 +100,42 @@ LedgerOutcome ChargeLedger::charge(const std::string& key, const ChargeRequest& 
   }
 }
 
+struct ChargeLedger::AsyncCharge final {
+  std::string key;
+  ChargeRequest request;
+  std::int64_t now_ms;
+  Decide decide;
+  ChargeDone done;
+  LedgerOutcome outcome;
+  bool again = false;  // ran a second time after losing a race (see charge())
+};
+
+void ChargeLedger::charge_async(std::string key, ChargeRequest request, std::int64_t now_ms, Decide decide,
+                                ChargeDone done) {
+  submit_charge(std::make_shared<AsyncCharge>(
+      AsyncCharge{std::move(key), std::move(request), now_ms, std::move(decide), std::move(done), {}, false}));
+}
+
+void ChargeLedger::submit_charge(std::shared_ptr<AsyncCharge> c) {
+  committer_.submit(
+      [this, c](storage::Database&) { c->outcome = charge_once(c->key, c->request, c->now_ms, c->decide); },
+      [this, c](std::exception_ptr error) {
+        if (error && !c->again) {
+          try {
+            std::rethrow_exception(error);
+          } catch (const storage::DbError& e) {
+            if (e.is_constraint()) {  // as in charge(): a later batch finds and replays the key
+              c->again = true;
+              submit_charge(c);
+              return;
+            }
+          } catch (...) {  // NOLINT(bugprone-empty-catch): answered below
+          }
+        }
+        c->done(error, std::move(c->outcome));
+      });
+}
+
 LedgerOutcome ChargeLedger::charge_once(const std::string& key, const ChargeRequest& request,
                                         std::int64_t now_ms, const Decide& decide) {
   // Inside the group committer's transaction and this charge's savepoint.

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,8 +54,9 @@ struct LedgerOutcome final {
 };
 
 // The gateway's ledger (SQLite, or PostgreSQL schema `payment_gateway`): idempotency keys (with their attempt counts), charges
-// (the final answers) and an attempt log. Every method is blocking and takes the database
-// lock, so callers may use it from any thread (the service calls it on the blocking pool).
+// (the final answers) and an attempt log. Every method but charge_async is blocking and takes
+// the database lock, so callers may use it from any thread (the service calls charge_async
+// from its I/O threads, the rest on the blocking pool).
 // Charges are group-committed (storage::GroupCommitter): concurrent charges share one
 // transaction and one fsync, each in its own savepoint, and each caller is answered only
 // once its charge is durable.
@@ -71,6 +74,12 @@ class ChargeLedger final {
   // charges.
   LedgerOutcome charge(const std::string& idempotency_key, const ChargeRequest& request,
                        std::int64_t now_ms, const Decide& decide);
+  // The same, without blocking: queued for the next group commit; `done(error, outcome)`
+  // runs on the committer thread once the charge is durable (error: what kept it out). For
+  // the HTTP I/O threads: no blocking-pool hop, and every charge in flight shares a commit.
+  using ChargeDone = std::function<void(std::exception_ptr, LedgerOutcome)>;
+  void charge_async(std::string idempotency_key, ChargeRequest request, std::int64_t now_ms, Decide decide,
+                    ChargeDone done);
 
   // Newest first. An empty order_id lists every order.
   std::vector<ChargeRecord> charges(const std::string& order_id, int limit);
@@ -84,6 +93,8 @@ class ChargeLedger final {
   LedgerOutcome charge_once(const std::string& key, const ChargeRequest& request,
                             std::int64_t now_ms, const Decide& decide);
   std::optional<ChargeRecord> find_locked(const std::string& charge_id);
+  struct AsyncCharge;
+  void submit_charge(std::shared_ptr<AsyncCharge> charge);
 
   storage::Database& db_;
   storage::GroupCommitter committer_;  // after db_: stopped (queue answered) before it goes
