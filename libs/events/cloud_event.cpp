@@ -10,7 +10,7 @@ namespace orderflow::events {
 
 CloudEvent CloudEvent::make(std::string type, std::string source, std::string correlation_id,
                             const trace::Context& trace) {
-  return CloudEvent{ids::uuid(), std::move(type), std::move(source), now_iso8601(),
+  return CloudEvent{ids::uuid_v7(), std::move(type), std::move(source), now_iso8601(),
                     std::move(correlation_id), trace.traceparent()};
 }
 

@@ -198,6 +198,12 @@ class SqliteConnection final : public Connection {
     }
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");
+    // A group commit runs each work in a SAVEPOINT: SQLite keeps the pages a savepoint may
+    // have to roll back in a statement journal, by default a temporary file — a pwrite of
+    // every page each work touches (measured: ~12 syscalls and ~38 KB per charge in the
+    // gateway's ledger, ~10 per order in order-service). In memory it is a copy of those
+    // pages, freed when the savepoint is released. Durability is the WAL's, unchanged.
+    exec("PRAGMA temp_store=MEMORY");
   }
   ~SqliteConnection() override {
     statements_.clear();  // finalized before the connection closes

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 
 #include "libs/common/ids.hpp"
@@ -18,6 +19,32 @@ TEST(Ids, UuidIsVersion4AndUnique) {
     EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b') << id;
     EXPECT_TRUE(seen.insert(id).second);
   }
+}
+
+TEST(Ids, UuidV7CarriesItsMillisecondAndSortsByTime) {
+  const auto ms_now = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const auto ms_of = [](const std::string& id) {
+    return std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);  // the first 48 bits
+  };
+  std::set<std::string> seen;
+  const auto before = ms_now();
+  auto first = ids::uuid_v7();
+  const auto after = ms_now();
+  ASSERT_EQ(first.size(), 36u);
+  EXPECT_EQ(first[14], '7') << first;
+  EXPECT_TRUE(first[19] == '8' || first[19] == '9' || first[19] == 'a' || first[19] == 'b') << first;
+  EXPECT_GE(ms_of(first), before);
+  EXPECT_LE(ms_of(first), after);
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(seen.insert(ids::uuid_v7()).second);
+  // An id of a later millisecond sorts after every id of an earlier one.
+  std::string later;
+  do later = ids::uuid_v7();
+  while (ms_of(later) <= ms_of(*seen.rbegin()));
+  EXPECT_GT(later, *seen.rbegin());
+  EXPECT_GT(later, first);
 }
 
 TEST(Ids, RandomHexHasRequestedLength) {
