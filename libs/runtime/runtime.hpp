@@ -20,7 +20,8 @@ namespace orderflow::runtime {
 // stop action for each thing it starts; run() blocks until SIGTERM/SIGINT and then stops
 // the HTTP server first and everything else in reverse order of registration.
 //
-// Settings: --http-port, --http-address, --data-dir, --io-threads, --log-level,
+// Settings: --http-port, --http-address, --data-dir, --io-threads, --blocking-threads (2),
+// --malloc-arenas (2), --log-level,
 // --zipkin-url (ORDERFLOW_HTTP_PORT, ..., ORDERFLOW_ZIPKIN_URL: spans are exported there
 // when set).
 class Runtime final {
@@ -58,6 +59,7 @@ class Runtime final {
   Settings settings_;
   std::uint16_t default_port_;
   std::string data_dir_;
+  int malloc_arenas_;  // --malloc-arenas (2; 0: glibc's default): before any thread starts
   boost::asio::io_context io_;
   boost::asio::thread_pool blocking_;
   metrics::Registry metrics_;

@@ -8,12 +8,7 @@
 namespace orderflow::storage {
 
 GroupCommitter::GroupCommitter(Database& db, std::size_t max_batch)
-    : db_(db), max_batch_(max_batch == 0 ? 1 : max_batch) {
-  committer_ = std::thread([this] {
-    name_this_thread("group-commit");
-    commit_loop();
-  });
-}
+    : db_(db), max_batch_(max_batch == 0 ? 1 : max_batch) {}
 
 GroupCommitter::~GroupCommitter() { stop(); }
 
@@ -43,6 +38,20 @@ const char* const kStopping = "the group committer is stopping: nothing was writ
 
 void GroupCommitter::push_locked(const std::shared_ptr<Item>& item) {
   queue_.push_back(item);
+  wake_committer_locked();
+}
+
+void GroupCommitter::wake_committer_locked() {
+  // The committer thread starts with the first work that has to queue: a committer whose
+  // callers never overlap (one consumer thread calling run_all) commits everything on the
+  // callers' threads and never costs a thread. Never after stop(): every path here checked
+  // stopping_ under queue_mu_, so stop() reads committer_ with no writer left.
+  if (!committer_.joinable()) {
+    committer_ = std::thread([this] {
+      name_this_thread("group-commit");
+      commit_loop();
+    });
+  }
   // Under the lock: once the committer can see the item, this thread no longer touches
   // the committer (which may be destroyed as soon as the item is answered).
   queue_cv_.notify_one();
@@ -92,7 +101,7 @@ std::vector<std::exception_ptr> GroupCommitter::run_all(std::vector<std::functio
     if (stopping_) throw std::runtime_error(kStopping);
     if (busy_ || !queue_.empty()) {
       for (const auto& item : items) queue_.push_back(item);
-      queue_cv_.notify_one();  // under the lock, as in push_locked()
+      wake_committer_locked();
     } else {
       // Idle: commit here, as run() does, in chunks of max_batch.
       busy_ = true;

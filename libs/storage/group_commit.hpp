@@ -110,6 +110,8 @@ class GroupCommitter final {
 
   // Queues the item and wakes the committer; queue_mu_ held.
   void push_locked(const std::shared_ptr<Item>& item);
+  // Starts the committer thread if it is not running yet, and wakes it; queue_mu_ held.
+  void wake_committer_locked();
   // False when stopping (nothing queued).
   bool enqueue(const std::shared_ptr<Item>& item);
   // run(): queues the item, or commits it on this thread when nothing else is in progress.
@@ -127,7 +129,7 @@ class GroupCommitter final {
   std::atomic<std::uint64_t> batches_committed_{0};
   std::atomic<std::uint64_t> items_committed_{0};
   std::mutex stop_mu_;     // serialises stop() (the destructor and explicit calls)
-  std::thread committer_;  // last: starts once everything above exists
+  std::thread committer_;  // started by the first work that queues (wake_committer_locked)
 };
 
 template <class Work>

@@ -147,7 +147,7 @@ class Api final {
     }
 
     auto order = std::make_shared<NewOrder>();
-    order->order_id = ids::uuid();
+    order->order_id = ids::uuid_v7();
     order->correlation_id = ctx.correlation_id;
     order->created_at = now_iso8601();
     // Keys are per caller: two clients choosing the same key never see each other's order.
