@@ -160,6 +160,33 @@ def thread_delta(before: dict[str, dict], after: dict[str, dict], orders: int) -
     return out
 
 
+def batch_totals(stack: "Stack") -> dict[str, dict[str, list[float]]]:
+    """Per service and consumer loop: [batches, records] so far, from the loops' histogram
+    kafka_consumer_batch_records{consumer} on each service's /metrics."""
+    out: dict[str, dict[str, list[float]]] = {}
+    for svc in SERVICES:
+        try:
+            with urllib.request.urlopen(f"http://{stack.urls[svc]}/actuator/prometheus", timeout=5) as resp:
+                text = resp.read().decode()
+        except OSError:
+            continue
+        for m in re.finditer(r'^kafka_consumer_batch_records_(count|sum)\{consumer="([^"]+)"\} (\S+)$', text, re.M):
+            pair = out.setdefault(svc, {}).setdefault(m.group(2), [0.0, 0.0])
+            pair[0 if m.group(1) == "count" else 1] = float(m.group(3))
+    return out
+
+
+def records_per_batch(before: dict, after: dict) -> dict[str, float]:
+    """Mean records per poll batch between two batch_totals(), per "service/consumer"."""
+    out = {}
+    for svc, loops in after.items():
+        for loop, (batches, records) in loops.items():
+            b0, r0 = before.get(svc, {}).get(loop, [0.0, 0.0])
+            if batches > b0:
+                out[f"{svc}/{loop}"] = (records - r0) / (batches - b0)
+    return out
+
+
 def machine_jiffies() -> tuple[int, int]:
     """(busy, total) jiffies of every CPU since boot, from /proc/stat (idle and iowait are not busy)."""
     v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
@@ -710,6 +737,19 @@ def plot_drain(ax, r: dict) -> None:
 
 
 # ---------------------------------------------------------------------------- report
+def batch_summary(per_loop: dict[str, float]) -> str:
+    """"payment 180, notification 150, order 95": mean records per poll batch of each
+    service's main consumer loop (a service's other loops, e.g. a retry topic, in brackets)."""
+    parts = []
+    for name, n in sorted(per_loop.items()):
+        svc, loop = name.split("/", 1)
+        parts.append(f"{svc.removesuffix('-service')} {n:.0f}" + ("" if loop in MAIN_LOOPS else f" ({loop})"))
+    return ", ".join(parts)
+
+
+MAIN_LOOPS = {"order-events", "payment-events"}  # the loops' names in the services' main.cpp
+
+
 def ratio(a, b) -> str:
     try:
         return f"{a / b:.2f}"
@@ -796,11 +836,15 @@ def table(r: dict) -> str:
             at_rate = pipeline_cpu(o["cpu_us_per_order"])
             rows.append((f"   CPU/order {lbl}, machine busy", f"{at_rate:.0f} us (svcs+broker), {o['machine_busy']:.0%}",
                          "closed loop", ratio(at_rate, pipeline_cpu(st["cpu_us_per_order"]))))
+        if o.get("records_per_batch"):
+            rows.append((f"   records/batch {lbl}", batch_summary(o["records_per_batch"]), "", ""))
     rows.append(("   .eml drop (notification)", "tmpfs" if "/dev/shm" in r.get("mail_dir", "") else "disk", "", ""))
     rows.append(("CPU-s per order (all svcs)", f"{st['cpu_us_per_order_total']:.0f} us", "", ""))
     for svc in SERVICES:
         rows.append((f"   {svc}", f"{st['cpu_us_per_order'][svc]:.0f} us CPU/order",
                      f"RSS {st['peak_rss_mib'][svc]:.1f} MiB", ratio(st["peak_rss_mib"][svc], 64)))
+    if st["max"].get("records_per_batch"):
+        rows.append(("   records/batch in T1", batch_summary(st["max"]["records_per_batch"]), "", ""))
     for svc, by_name in st.get("threads", {}).items():
         own = sum(t["threads"] for n, t in by_name.items() if n != "rdk:*")
         rdk = by_name.get("rdk:*", {}).get("threads", 0)
@@ -957,6 +1001,7 @@ def main() -> int:
             loadgen(bin_dir, target, "warm-up", 300, 2 if args.quick else 5, 8, kafka=bootstrap, warmup=0, drain=20)
         cpu0 = stats.cpu()
         threads0 = {svc: thread_table(pid) for svc, pid in watched.items() if svc in SERVICES}
+        batches0 = batch_totals(stack)
         # Closed loop: HTTP accepts far faster than the pipeline confirms, so the run is
         # capped at a number of orders and then waits for every one of them to be confirmed:
         # T1 = confirmed / (first send .. last confirmation) with the pipeline saturated.
@@ -967,6 +1012,7 @@ def main() -> int:
         cpu_per_order = {s: (cpu1[s] - cpu0[s]) / orders * 1e6 for s in cpu1}
         threads = {svc: thread_delta(threads0[svc], thread_table(pid), orders)
                    for svc, pid in watched.items() if svc in SERVICES}
+        mx["records_per_batch"] = records_per_batch(batches0, batch_totals(stack))
         t1 = mx["kafka"]["confirmed_per_s_overall"]
         opens = []
         rates = [(f"{frac:.0%} of T1", max(50.0, round(t1 * frac, -1))) for frac in fractions]
@@ -974,10 +1020,11 @@ def main() -> int:
         for what, rate in rates:
             # CPU per order and how busy the whole machine was at this rate (load + drain):
             # batching (group commits, Kafka requests) amortises less at a moderate rate.
-            c0, m0 = stats.cpu(), machine_jiffies()
+            c0, m0, b0 = stats.cpu(), machine_jiffies(), batch_totals(stack)
             o = loadgen(bin_dir, target, f"open {what}", rate, duration, args.connections,
                         kafka=bootstrap, drain=60)
             c1, m1 = stats.cpu(), machine_jiffies()
+            o["records_per_batch"] = records_per_batch(b0, batch_totals(stack))
             n = max(1, o["kafka"]["confirmed"])
             o["cpu_us_per_order"] = {svc: (c1[svc] - c0[svc]) / n * 1e6 for svc in c1}
             o["machine_busy"] = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "libs/common/thread_name.hpp"
+#include "libs/kafka/handle_record.hpp"
 #include "libs/observability/log.hpp"
 
 namespace orderflow::kafka {
@@ -60,6 +61,13 @@ BatchConsumerLoop::BatchConsumerLoop(Consumer& consumer, Handler handler, std::s
     : consumer_(consumer), handler_(std::move(handler)), name_(std::move(name)), options_(std::move(options)),
       tracer_(tracer) {
   if (options_.max_batch == 0) options_.max_batch = 1;
+  if (options_.registry != nullptr) {
+    batch_records_ = &options_.registry
+                          ->histogram("kafka_consumer_batch_records",
+                                      "Records per poll batch a consumer loop took (the per-batch costs are shared by them)",
+                                      {"consumer"}, {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000})
+                          .with({name_});
+  }
 }
 
 BatchConsumerLoop::~BatchConsumerLoop() { stop(); }
@@ -93,6 +101,7 @@ void BatchConsumerLoop::run() {
     batch = consumer_.poll_batch(options_.max_batch, std::chrono::milliseconds(100));
     if (batch.empty()) continue;
     records_polled_ += batch.size();
+    if (batch_records_ != nullptr) batch_records_->observe(static_cast<double>(batch.size()));
     std::vector<bool> done(batch.size());
     std::vector<std::size_t> todo;
     todo.reserve(batch.size());
@@ -126,22 +135,10 @@ bool BatchConsumerLoop::handle_wave(const std::vector<Record>& batch, const std:
   for (;;) {
     for (std::size_t i = 0; i < wave.size(); ++i) {
       const Record& record = batch[wave[i]];
-      const auto traceparent = record.header("traceparent").value_or("");
-      deliveries[i].record = &record;
-      if (tracer_ == nullptr) {
-        deliveries[i].context = trace::Context::continue_or_start(traceparent);
-        continue;
-      }
-      spans[i] = tracer_->start(record.topic + " " + record.header("ce_type").value_or("record"),
-                                trace::SpanKind::kConsumer, traceparent);
-      deliveries[i].context = spans[i].context();
-      spans[i].tag("messaging.system", "kafka");
-      spans[i].tag("messaging.destination", record.topic);
-      spans[i].tag("messaging.kafka.partition", std::to_string(record.partition));
-      spans[i].tag("messaging.kafka.offset", std::to_string(record.offset));
-      spans[i].tag("messaging.kafka.key", record.key);
-      spans[i].tag("messaging.consumer.group", consumer_.group_id());
-      spans[i].tag("messaging.batch.message_count", std::to_string(wave.size()));
+      auto [span, context] = detail::start_consumer_span(tracer_, record, consumer_.group_id());
+      span.tag("messaging.batch.message_count", std::to_string(wave.size()));
+      deliveries[i] = Delivery{&record, std::move(context)};
+      spans[i] = std::move(span);
     }
     try {
       handler_(deliveries);

@@ -16,6 +16,7 @@
 #include "libs/common/settings.hpp"
 #include "libs/kafka/consumer.hpp"
 #include "libs/kafka/record.hpp"
+#include "libs/observability/metrics.hpp"
 #include "libs/observability/trace.hpp"
 #include "libs/observability/tracing.hpp"
 
@@ -68,6 +69,10 @@ class BatchConsumerLoop final {
     // Records the handler would do nothing with (e.g. event types that are not the
     // service's): dropped before the waves — no span, no decoding. Cheap checks only.
     std::function<bool(const Record&)> ignore;
+    // Where the loop reports the size of each batch it takes (histogram
+    // kafka_consumer_batch_records{consumer}: its mean is records per poll, so how much of
+    // every per-batch cost a record pays); none when null.
+    metrics::Registry* registry = nullptr;
     // --consumer-max-batch N (ORDERFLOW_CONSUMER_MAX_BATCH).
     static Options from(const Settings& settings, std::size_t default_max_batch = 500);
   };
@@ -102,6 +107,7 @@ class BatchConsumerLoop final {
   std::atomic<int> failing_{0};
   std::atomic<std::uint64_t> records_polled_{0};
   std::atomic<std::uint64_t> batches_{0};
+  metrics::Histogram* batch_records_ = nullptr;  // options_.registry's, when given
   std::mutex mu_;
   std::condition_variable cv_;
   std::thread thread_;

@@ -149,6 +149,22 @@ void ConsumerLoop::run() {
 
 namespace detail {
 
+ConsumerSpan start_consumer_span(trace::Tracer* tracer, const Record& record, const std::string& group) {
+  const auto traceparent = record.header("traceparent").value_or("");
+  if (tracer == nullptr) return {trace::Span(), trace::Context::continue_or_start(traceparent)};
+  ConsumerSpan out{tracer->start(record.topic + " " + record.header("ce_type").value_or("record"),
+                                 trace::SpanKind::kConsumer, traceparent),
+                   {}};
+  out.context = out.span.context();
+  out.span.tag("messaging.system", "kafka");
+  out.span.tag("messaging.destination", record.topic);
+  out.span.tag("messaging.kafka.partition", std::to_string(record.partition));
+  out.span.tag("messaging.kafka.offset", std::to_string(record.offset));
+  out.span.tag("messaging.kafka.key", record.key);
+  out.span.tag("messaging.consumer.group", group);
+  return out;
+}
+
 bool handle_until_done(const Record& record, const std::function<void(const Record&)>& handler,
                        const std::string& loop_name, const std::string& group, trace::Tracer* tracer,
                        std::atomic<int>& failing, const std::function<bool(std::chrono::milliseconds)>& wait) {
@@ -156,16 +172,7 @@ bool handle_until_done(const Record& record, const std::function<void(const Reco
   bool failed = false;
   const auto traceparent = record.header("traceparent").value_or("");
   for (;;) {
-    auto span = tracer != nullptr ? tracer->start(record.topic + " " + record.header("ce_type").value_or("record"),
-                                                  trace::SpanKind::kConsumer, traceparent)
-                                  : trace::Span();
-    const auto context = tracer != nullptr ? span.context() : trace::Context::continue_or_start(traceparent);
-    span.tag("messaging.system", "kafka");
-    span.tag("messaging.destination", record.topic);
-    span.tag("messaging.kafka.partition", std::to_string(record.partition));
-    span.tag("messaging.kafka.offset", std::to_string(record.offset));
-    span.tag("messaging.kafka.key", record.key);
-    span.tag("messaging.consumer.group", group);
+    auto [span, context] = start_consumer_span(tracer, record, group);
     try {
       trace::ScopedContext scope(context);
       handler(record);

@@ -10,6 +10,15 @@
 
 namespace orderflow::kafka::detail {
 
+// One attempt at a record, traced: a CONSUMER span continuing the record's `traceparent`,
+// with the OpenTelemetry messaging tags; without a tracer no span, and the context continued
+// from the header all the same.
+struct ConsumerSpan {
+  trace::Span span;
+  trace::Context context;
+};
+ConsumerSpan start_consumer_span(trace::Tracer* tracer, const Record& record, const std::string& group);
+
 // Hands `record` to `handler` until it returns. Each attempt is a CONSUMER span continuing
 // the record's `traceparent` (the handler sees it as trace::current()); a throw is logged,
 // and the record is tried again after a doubling back-off (100 ms .. 5 s) waited with

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     // A poll batch at a time: its emails spread over a few sender threads (an SMTP hand-off
     // takes a while), then all recorded in one transaction.
     auto loop_options = kafka::BatchConsumerLoop::Options::from(settings);
+    loop_options.registry = &rt.metrics();
     // OrderCreated shares the topic but asks for no email: dropped before decoding by its
     // header (and counted as the handler would).
     loop_options.ignore = [&probe](const kafka::Record& r) {

@@ -43,8 +43,10 @@ int main(int argc, char** argv) {
     order::PaymentEventsConsumer handler(repo, producer, probe, group, wake_relay);
     kafka::Consumer consumer(kafka_config, group, {events::kPaymentEvents}, "order-service", &rt.metrics());
     // A poll batch at a time: its payments in one transaction, one wake-up of the relay.
+    auto loop_options = kafka::BatchConsumerLoop::Options::from(settings);
+    loop_options.registry = &rt.metrics();
     kafka::BatchConsumerLoop loop(consumer, [&](std::span<const kafka::Delivery> wave) { handler.handle_batch(wave); },
-                                  "payment-events", kafka::BatchConsumerLoop::Options::from(settings), &rt.tracer());
+                                  "payment-events", std::move(loop_options), &rt.tracer());
 
     // Secure by default: credentials are required unless --auth-mode none (make run's demo).
     auth::Authenticator authenticator(auth::AuthConfig::from(settings));

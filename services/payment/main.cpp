@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
     // A poll batch at a time: its new orders charged all at once on the HTTP client's event
     // loop (no thread per call), decided in one transaction, announced in one produce round.
     auto loop_options = kafka::BatchConsumerLoop::Options::from(settings);
+    loop_options.registry = &rt.metrics();
     // OrderConfirmed / OrderFailed share the topic but are not this service's: dropped by
     // their header before anything decodes them.
     loop_options.ignore = [](const kafka::Record& r) {

@@ -17,13 +17,12 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import requests
 from confluent_kafka import Consumer, TopicPartition
 
 from conftest import STACK
-from support import HTTP_TIMEOUT, charges, committed_offset, new_order, wait_until
+from support import HTTP_TIMEOUT, charges, committed_offset, new_order, process_alive, wait_until
 
 BACKLOG = int(os.environ.get("ORDERFLOW_E2E_CATCH_UP_ORDERS", "2000"))
 DECLINE_EVERY = 10  # every tenth order is declined: the backlog holds OrderFailed too
@@ -34,22 +33,13 @@ DRAIN_DEADLINE_S = 600  # generous bound for a slow CI machine; never a timing a
 FINAL = {"OrderConfirmed": "CONFIRMED", "OrderFailed": "FAILED"}
 
 
-def _alive(pid: int) -> bool:
-    """The process exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def _stop(stack, *services: str) -> None:
     """An orderly stop (SIGTERM, as scripts/stack.sh down sends), waited for."""
     pids = {s: stack.pid(s) for s in services}
     result = subprocess.run([str(STACK), "down", *services], env=stack.env, capture_output=True, text=True)
     assert result.returncode == 0, f"stop of {services} failed:\n{result.stdout}\n{result.stderr}"
     for service, pid in pids.items():
-        wait_until(lambda: not _alive(pid), 30, f"{service} (pid {pid}) to be gone")
+        wait_until(lambda: not process_alive(pid), 30, f"{service} (pid {pid}) to be gone")
 
 
 def _ends(consumer: Consumer, topic: str) -> dict[int, int]:
@@ -128,7 +118,7 @@ def _restarted(stack, pids: dict[str, int]) -> list[str]:
             same = stack.pid(service) == pid
         except (OSError, ValueError):
             same = False  # no pid file: stopped
-        if not same or not _alive(pid):
+        if not same or not process_alive(pid):
             gone.append(service)
     return gone
 

@@ -37,7 +37,7 @@ from confluent_kafka import Producer
 
 from conftest import ADMIN_TOKEN
 from support import (HTTP_TIMEOUT, WaitTimeout, charges, committed_offset, find_record, new_order,
-                     read_topic, status_history, wait_until)
+                     process_alive, read_topic, status_history, wait_until)
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}  # operator endpoints: DLQ replay, gateway faults
 
@@ -74,15 +74,6 @@ def _place_all(stack, tokens: list[str], accepted: dict[str, str], lock: threadi
         list(pool.map(place, tokens))
 
 
-def _alive(pid: int) -> bool:
-    """The process exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def _killer(stack, service: str, accepted: dict[str, str], done: threading.Event, kills: list[int]) -> None:
     """Kills `service` with SIGKILL when the load is a quarter, half and three quarters
     through (plus a random few milliseconds, to land anywhere in a request's life), and
@@ -99,7 +90,7 @@ def _killer(stack, service: str, accepted: dict[str, str], done: threading.Event
         kills.append(len(accepted))
         # SIGKILL is asynchronous: on a busy machine the process can still hold its port
         # for a moment, and stack.sh refuses to start a service whose port answers.
-        wait_until(lambda: not _alive(pid), 30, f"{service} (pid {pid}) to be gone")
+        wait_until(lambda: not process_alive(pid), 30, f"{service} (pid {pid}) to be gone")
         stack.restart(service)
 
 

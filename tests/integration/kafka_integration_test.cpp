@@ -429,6 +429,7 @@ TEST_F(KafkaIntegration, BatchLoopDecidesWavesOfDistinctKeysAndEachKeyInOrder) {
   std::map<std::string, std::vector<int>> seen;
   std::size_t largest_wave = 0;
   bool repeated_key = false;
+  metrics::Registry registry;
   kafka::Consumer consumer(broker(), "it-batch-" + ids::uuid(), {topic}, "it-batch");
   kafka::BatchConsumerLoop loop(consumer, [&](std::span<const kafka::Delivery> wave) {
     std::lock_guard lock(mu);
@@ -439,7 +440,11 @@ TEST_F(KafkaIntegration, BatchLoopDecidesWavesOfDistinctKeysAndEachKeyInOrder) {
       EXPECT_FALSE(d.context.trace_id.empty());
     }
     largest_wave = std::max(largest_wave, wave.size());
-  }, "it-batch", {});
+  }, "it-batch", [&] {
+    kafka::BatchConsumerLoop::Options o;
+    o.registry = &registry;
+    return o;
+  }());
   loop.start();
   auto total = [&] {
     std::lock_guard lock(mu);
@@ -452,6 +457,14 @@ TEST_F(KafkaIntegration, BatchLoopDecidesWavesOfDistinctKeysAndEachKeyInOrder) {
   EXPECT_FALSE(repeated_key) << "a key twice in one wave";
   EXPECT_GT(largest_wave, 1u) << "a backlog is decided many records at a time";
   EXPECT_GT(loop.records_polled(), loop.batches()) << "more records than batches";
+  // Each batch's size is in the loop's histogram: as many observations as batches, their
+  // sum every record polled.
+  const auto text = registry.render();
+  EXPECT_NE(text.find("kafka_consumer_batch_records_count{consumer=\"it-batch\"} " + std::to_string(loop.batches())),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("kafka_consumer_batch_records_sum{consumer=\"it-batch\"} " +
+                      std::to_string(loop.records_polled())),
+            std::string::npos) << text;
   ASSERT_EQ(seen.size(), static_cast<std::size_t>(kKeys));
   for (const auto& [key, values] : seen) {
     EXPECT_TRUE(std::is_sorted(values.begin(), values.end())) << key << " out of order";

@@ -51,12 +51,14 @@ domain::Known NotificationRepository::lookup(const std::string& event_id,
                                              const std::string& order_id, domain::Outcome outcome) {
   auto lock = db_.lock();
   domain::Known known;
-  auto by_event = db_.prepare("SELECT 1 FROM notifications WHERE event_id = ?");
-  by_event.bind(1, sv(event_id));
-  known.event_recorded = by_event.step();
-  auto by_outcome = db_.prepare("SELECT 1 FROM notifications WHERE order_id = ? AND outcome = ?");
-  by_outcome.bind(1, sv(order_id)).bind(2, domain::outcome_name(outcome));
-  known.outcome_recorded = by_outcome.step();
+  // One statement, so one read transaction (one WAL read lock) for both questions.
+  auto s = db_.prepare(
+      "SELECT CASE WHEN EXISTS (SELECT 1 FROM notifications WHERE event_id = ?) THEN 1 ELSE 0 END, "
+      "CASE WHEN EXISTS (SELECT 1 FROM notifications WHERE order_id = ? AND outcome = ?) THEN 1 ELSE 0 END");
+  s.bind(1, sv(event_id)).bind(2, sv(order_id)).bind(3, domain::outcome_name(outcome));
+  s.step();
+  known.event_recorded = s.integer(0) != 0;
+  known.outcome_recorded = s.integer(1) != 0;
   return known;
 }
 
