@@ -154,6 +154,7 @@ bool handle_until_done(const Record& record, const std::function<void(const Reco
                        std::atomic<int>& failing, const std::function<bool(std::chrono::milliseconds)>& wait) {
   auto backoff = std::chrono::milliseconds(100);
   bool failed = false;
+  FailureLog failures;
   const auto traceparent = record.header("traceparent").value_or("");
   for (;;) {
     auto span = tracer != nullptr ? tracer->start(record.topic + " " + record.header("ce_type").value_or("record"),
@@ -169,15 +170,24 @@ bool handle_until_done(const Record& record, const std::function<void(const Reco
     try {
       trace::ScopedContext scope(context);
       handler(record);
-      if (failed) --failing;
+      if (failed) {
+        --failing;
+        log::info("record handling recovered", {{"consumer", loop_name}, {"topic", record.topic}, {"key", record.key},
+                                                {"attempts", std::to_string(failures.attempts() + 1)},
+                                                {"failedForS", failures.failing_for()}});
+      }
       return true;
     } catch (const std::exception& e) {
       if (!failed) ++failing;
       failed = true;
       span.tag("error", e.what());
-      log::error("record handling failed; will retry", {{"consumer", loop_name}, {"topic", record.topic},
-                                                         {"key", record.key}, {"error", e.what()},
-                                                         {"traceId", context.trace_id}});
+      if (failures.failed()) {
+        log::error("record handling failed; will retry", {{"consumer", loop_name}, {"topic", record.topic},
+                                                           {"key", record.key}, {"error", e.what()},
+                                                           {"attempts", std::to_string(failures.attempts())},
+                                                           {"failingForS", failures.failing_for()},
+                                                           {"traceId", context.trace_id}});
+      }
       if (!wait(backoff)) {
         --failing;
         return false;
