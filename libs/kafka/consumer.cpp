@@ -33,6 +33,14 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
                                 {"fetch.max.bytes", "1048576"},
                                 {"max.partition.fetch.bytes", "262144"},
                                 {"topic.metadata.refresh.interval.ms", "5000"},
+                                // Failover (README.md "Broker failover"): a member whose
+                                // coordinator broker dies keeps its partitions only if it
+                                // reaches the new coordinator within the session timeout.
+                                // Heartbeats every 1 s [3 s] leave ~9 s of a 10 s [45 s]
+                                // session for that (~3-5 s); 10 s also hands a crashed
+                                // member's partitions to the others 35 s sooner.
+                                {"session.timeout.ms", "10000"},
+                                {"heartbeat.interval.ms", "1000"},
                                 {"allow.auto.create.topics", "true"}},
                                events_.get());
   std::string err;
