@@ -242,9 +242,10 @@ def _consumer_on_a_full_disk(stack, service: str, group: str, ce_type: str, reco
         log_from = len(stack.log(service))
         disk.fill(headroom=0)
         placed: dict[str, dict] = {}
-        # tok_flaky takes payment-service's per-record path (in-process retries, then a round
-        # through payment-service.retry); tok_visa its batch path.
-        for token in ["tok_visa"] * 16 + ["tok_flaky"] * 2:
+        # tok_flaky takes payment-service's per-record path (in-process retries, a round
+        # through payment-service.retry and its own consumer, the parking store); tok_visa
+        # its batch path. The flaky ones first: the wave that meets the full disk is theirs.
+        for token in ["tok_flaky"] * 2 + ["tok_visa"] * 16:
             body = new_order(token)
             r = requests.post(f"{stack.order}/place-order", json=body, timeout=HTTP_TIMEOUT)
             assert r.status_code == 202, r.text
