@@ -33,7 +33,9 @@
 # A cluster (ORDERFLOW_KAFKA_NODES=N > 1): node i (1..N) is broker and controller, with its
 # broker port at PORT + 2(i-1), its controller port one above, its JMX exporter at
 # JMX port + (i-1), and its files in <Kafka dir>/node-i. Topics get replication factor
-# min(N, 3) and min.insync.replicas 2 (from 3 nodes on), as a production cluster would.
+# min(N, 3) and min.insync.replicas 2 (from 3 nodes on), as a production cluster would,
+# and fail over within ~3 s of a node's death (ORDERFLOW_KAFKA_FAILOVER=fast, the default;
+# kafka-defaults keeps Kafka's own timeouts: ~9-12 s; README "Broker failover").
 # Use a Kafka dir and port of its own, e.g.
 #   ORDERFLOW_KAFKA_NODES=3 ORDERFLOW_KAFKA_PORT=9192 ORDERFLOW_KAFKA_DIR=.run/kafka-cluster
 set -euo pipefail
@@ -53,6 +55,8 @@ if [ "$NODES" = 1 ]; then SASL_PORT="${ORDERFLOW_KAFKA_SASL_PORT:-$((KAFKA_PORT 
 SASL_USER="${ORDERFLOW_KAFKA_SASL_USER:-orderflow}"
 SASL_PASSWORD="${ORDERFLOW_KAFKA_SASL_PASSWORD:-orderflow-dev-secret}"
 TLS_DIR="$KAFKA_DIR/tls"
+FAILOVER="${ORDERFLOW_KAFKA_FAILOVER:-fast}"
+[[ "$FAILOVER" =~ ^(fast|kafka-defaults)$ ]] || die "ORDERFLOW_KAFKA_FAILOVER must be fast or kafka-defaults (got '$FAILOVER')"
 
 # Per node: ports and files. One node keeps the layout of a single broker (files straight
 # in the Kafka dir, controller port overridable).
@@ -172,6 +176,23 @@ ssl.keystore.type=PEM
 ssl.keystore.location=$TLS_DIR/broker-keystore.pem
 ssl.client.auth=none"
   fi
+  local failover=""
+  if [ "$NODES" -gt 1 ] && [ "$FAILOVER" = fast ]; then
+    failover="
+# Failover: how soon a dead node is noticed and its partitions get new leaders
+# (README \"Broker failover\"; Kafka's defaults in brackets). A broker is fenced — its
+# partitions led by another in-sync replica — when it has not heartbeated to the active
+# controller for broker.session.timeout.ms [9000]; a dead active controller is replaced
+# when the others have not fetched from it for controller.quorum.fetch.timeout.ms [2000]
+# and one wins an election [timeout 1000, back-off up to 1000]. The price: a node that
+# stalls longer than these (a long GC pause, a saturated disk or network) is fenced or
+# loses its controller role although it is alive, and its partitions move and move back.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
+controller.quorum.fetch.timeout.ms=1000
+controller.quorum.election.timeout.ms=500
+controller.quorum.election.backoff.max.ms=500"
+  fi
   mkdir -p "$data"
   cat >"$dir/server.properties" <<EOF
 # Written by scripts/kafka.sh on every start; edit the script, not this file.
@@ -203,6 +224,7 @@ transaction.state.log.num.partitions=10
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 delete.topic.enable=true
+$failover
 
 # A development broker: keep a day of data, small segments.
 log.retention.hours=24

@@ -14,6 +14,9 @@ export ORDERFLOW_KAFKA_DIR="$RUN_DIR/kafka-cluster"
 export ORDERFLOW_KAFKA_JMX_PORT=0
 # Topics of the services get 3 replicas (the brokers' min.insync.replicas is 2).
 export ORDERFLOW_TOPIC_REPLICATION_FACTOR=3
+# The services' own consumer session timeout (10 s), not the e2e suite's 6 s: a member whose
+# group coordinator dies must reach the new one within it (README.md "Broker failover").
+export ORDERFLOW_KAFKA_PROP_SESSION_TIMEOUT_MS="${ORDERFLOW_KAFKA_PROP_SESSION_TIMEOUT_MS:-10000}"
 unset ORDERFLOW_KAFKA_BOOTSTRAP
 ORDERFLOW_KAFKA_BOOTSTRAP="$(scripts/kafka.sh bootstrap)"
 export ORDERFLOW_KAFKA_BOOTSTRAP

@@ -130,6 +130,7 @@ void BatchConsumerLoop::run() {
 bool BatchConsumerLoop::handle_wave(const std::vector<Record>& batch, const std::vector<std::size_t>& wave) {
   auto backoff = std::chrono::milliseconds(100);
   bool failed = false;
+  FailureLog failures;
   std::vector<Delivery> deliveries(wave.size());
   std::vector<trace::Span> spans(wave.size());
   for (;;) {
@@ -142,7 +143,12 @@ bool BatchConsumerLoop::handle_wave(const std::vector<Record>& batch, const std:
     }
     try {
       handler_(deliveries);
-      if (failed) --failing_;
+      if (failed) {
+        --failing_;
+        log::info("batch handling recovered", {{"consumer", name_}, {"records", std::to_string(wave.size())},
+                                               {"attempts", std::to_string(failures.attempts() + 1)},
+                                               {"failedForS", failures.failing_for()}});
+      }
       for (auto& s : spans) s.end();
       return true;
     } catch (const std::exception& e) {
@@ -152,10 +158,15 @@ bool BatchConsumerLoop::handle_wave(const std::vector<Record>& batch, const std:
         s.tag("error", e.what());
         s.end();
       }
-      const Record& first = *deliveries.front().record;
-      log::error("batch handling failed; will retry",
-                 {{"consumer", name_}, {"topic", first.topic}, {"records", std::to_string(wave.size())},
-                  {"firstKey", first.key}, {"error", e.what()}, {"traceId", deliveries.front().context.trace_id}});
+      // The first failure, then once per interval while it lasts (a full disk, a broker
+      // down): the wave is retried every few seconds, and so is its error.
+      if (failures.failed()) {
+        const Record& first = *deliveries.front().record;
+        log::error("batch handling failed; will retry",
+                   {{"consumer", name_}, {"topic", first.topic}, {"records", std::to_string(wave.size())},
+                    {"firstKey", first.key}, {"error", e.what()}, {"attempts", std::to_string(failures.attempts())},
+                    {"failingForS", failures.failing_for()}, {"traceId", deliveries.front().context.trace_id}});
+      }
       if (!wait_backoff(backoff)) {
         --failing_;
         return false;

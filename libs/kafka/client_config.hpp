@@ -22,8 +22,8 @@ struct ClientConfig final {
   std::map<std::string, std::string> properties;
 
   static ClientConfig from(const Settings& settings);
-  // Builds an RdKafka::Conf with `extra`, then `properties` on top (operator overrides
-  // win); throws ConfigError. `events` (logs, errors, statistics) must outlive the client;
+  // Builds an RdKafka::Conf with the failover defaults every client shares, `extra` on top,
+  // then `properties` (operator overrides win); throws ConfigError. `events` (logs, errors, statistics) must outlive the client;
   // nullptr routes logs and errors to the JSON log and ignores statistics.
   std::unique_ptr<RdKafka::Conf> make_conf(const std::map<std::string, std::string>& extra,
                                            RdKafka::EventCb* events = nullptr) const;

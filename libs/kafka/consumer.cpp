@@ -33,6 +33,14 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
                                 {"fetch.max.bytes", "1048576"},
                                 {"max.partition.fetch.bytes", "262144"},
                                 {"topic.metadata.refresh.interval.ms", "5000"},
+                                // Failover (README.md "Broker failover"): a member whose
+                                // coordinator broker dies keeps its partitions only if it
+                                // reaches the new coordinator within the session timeout.
+                                // Heartbeats every 1 s [3 s] leave ~9 s of a 10 s [45 s]
+                                // session for that (~3-5 s); 10 s also hands a crashed
+                                // member's partitions to the others 35 s sooner.
+                                {"session.timeout.ms", "10000"},
+                                {"heartbeat.interval.ms", "1000"},
                                 {"allow.auto.create.topics", "true"}},
                                events_.get());
   std::string err;
@@ -170,21 +178,31 @@ bool handle_until_done(const Record& record, const std::function<void(const Reco
                        std::atomic<int>& failing, const std::function<bool(std::chrono::milliseconds)>& wait) {
   auto backoff = std::chrono::milliseconds(100);
   bool failed = false;
+  FailureLog failures;
   const auto traceparent = record.header("traceparent").value_or("");
   for (;;) {
     auto [span, context] = start_consumer_span(tracer, record, group);
     try {
       trace::ScopedContext scope(context);
       handler(record);
-      if (failed) --failing;
+      if (failed) {
+        --failing;
+        log::info("record handling recovered", {{"consumer", loop_name}, {"topic", record.topic}, {"key", record.key},
+                                                {"attempts", std::to_string(failures.attempts() + 1)},
+                                                {"failedForS", failures.failing_for()}});
+      }
       return true;
     } catch (const std::exception& e) {
       if (!failed) ++failing;
       failed = true;
       span.tag("error", e.what());
-      log::error("record handling failed; will retry", {{"consumer", loop_name}, {"topic", record.topic},
-                                                         {"key", record.key}, {"error", e.what()},
-                                                         {"traceId", context.trace_id}});
+      if (failures.failed()) {
+        log::error("record handling failed; will retry", {{"consumer", loop_name}, {"topic", record.topic},
+                                                           {"key", record.key}, {"error", e.what()},
+                                                           {"attempts", std::to_string(failures.attempts())},
+                                                           {"failingForS", failures.failing_for()},
+                                                           {"traceId", context.trace_id}});
+      }
       if (!wait(backoff)) {
         --failing;
         return false;

@@ -78,7 +78,7 @@ boost::json::object HealthMonitor::report() const {
     boost::json::object c{{"status", s.ok() ? "UP" : "DOWN"}};
     if (!s.ok()) {
       all_up = false;
-      c["details"] = boost::json::object{{"error", s.error().message}};
+      c["details"] = boost::json::object{{"error", s.error().message}, {"code", s.error().code}};
     }
     components[name] = std::move(c);
   }

@@ -44,7 +44,10 @@ Status Database::ping() {
   try {
     auto guard = lock();
     if (!prepare("SELECT 1").step()) return Error{"db-unavailable", "SELECT 1 returned no row", true};
+    conn_->probe_write();
     return ok_status();
+  } catch (const DbError& e) {
+    return Error{e.kind() == DbError::Kind::kFull ? "db-full" : "db-unavailable", e.what(), true};
   } catch (const std::exception& e) {
     return Error{"db-unavailable", e.what(), true};
   }

@@ -40,6 +40,7 @@ class DbError final : public std::runtime_error {
     kUnavailable,  // cannot reach or open the database
     kCorrupt,      // the file is damaged, or the data contradicts the schema's invariants
     kNewerSchema,  // migrated by a newer release than this binary: never touched
+    kFull,         // no space left: SQLITE_FULL / ENOSPC, PostgreSQL disk_full (53100)
   };
   explicit DbError(const std::string& what, Kind kind = Kind::kOther) : std::runtime_error(what), kind_(kind) {}
   Kind kind() const { return kind_; }
@@ -78,6 +79,8 @@ class Connection {
   virtual void rollback() = 0;
   virtual void migrate(std::span<const std::string_view> migrations) = 0;
   virtual bool try_lead(std::string_view role) = 0;
+  // Commits a write that changes nothing (ping()): throws what keeps writes from committing.
+  virtual void probe_write() = 0;
 };
 
 std::unique_ptr<Connection> open_sqlite(const std::string& path);
@@ -141,7 +144,10 @@ class Database final {
   // SQLite: a database file belongs to one process, so always true.
   bool try_lead(std::string_view role);
 
-  // The health check: takes the lock, runs SELECT 1; an error is "db-unavailable".
+  // The health check: takes the lock, runs SELECT 1 and, on SQLite, commits a write that
+  // changes nothing (without an fsync), so a full disk shows here even while no order or
+  // record is being written — and so does its end. Errors: "db-full" (no space left; the
+  // message names the file), "db-unavailable" (anything else).
   Status ping();
 
   // Serialises users of this connection across threads.

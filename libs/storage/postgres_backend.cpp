@@ -158,6 +158,10 @@ class PgConnection final : public Connection {
     }
   }
 
+  // PostgreSQL refuses writes on a full disk by itself (disk_full, or it stops): the
+  // SELECT 1 before this, and the failing commits, show it.
+  void probe_write() override {}
+
   bool try_lead(std::string_view role) override {
     ensure_connected();
     const std::string name = schema_ + "." + std::string(role);
@@ -234,7 +238,9 @@ class PgConnection final : public Connection {
     std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
     if (r) PQclear(r);
     auto kind = DbError::Kind::kOther;
-    if (code.starts_with("23")) {
+    if (code == "53100") {
+      kind = DbError::Kind::kFull;  // disk_full
+    } else if (code.starts_with("23")) {
       kind = DbError::Kind::kConstraint;  // integrity constraint violation
     } else if (code.starts_with("08") || code.starts_with("57P") || PQstatus(conn_) != CONNECTION_OK) {
       kind = DbError::Kind::kUnavailable;  // connection exception, server shutting down

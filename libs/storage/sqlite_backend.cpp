@@ -2,6 +2,7 @@
 // with its prepared statements kept for reuse.
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -16,8 +17,11 @@
 namespace orderflow::storage::detail {
 namespace {
 
-DbError::Kind kind_of(int rc) {
+// `db`, when given, tells an I/O error that ran out of space (a sync, a truncate) from others.
+DbError::Kind kind_of(int rc, sqlite3* db = nullptr) {
+  if ((rc & 0xff) == SQLITE_IOERR && db != nullptr && sqlite3_system_errno(db) == ENOSPC) return DbError::Kind::kFull;
   switch (rc & 0xff) {
+    case SQLITE_FULL: return DbError::Kind::kFull;
     case SQLITE_CONSTRAINT: return DbError::Kind::kConstraint;
     case SQLITE_CANTOPEN: return DbError::Kind::kUnavailable;
     case SQLITE_CORRUPT:
@@ -27,7 +31,7 @@ DbError::Kind kind_of(int rc) {
 }
 
 [[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
-  throw DbError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)), kind_of(rc));
+  throw DbError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)), kind_of(rc, db));
 }
 
 // How long an empty database file may be one that another process is just creating.
@@ -250,7 +254,7 @@ class SqliteConnection final : public Connection {
     if (rc != SQLITE_OK) {
       std::string msg = err ? err : sqlite3_errstr(rc);
       sqlite3_free(err);
-      throw DbError("sql failed (" + s.substr(0, 60) + "): " + msg, kind_of(rc));
+      throw DbError("sql failed (" + s.substr(0, 60) + "): " + msg, kind_of(rc, db_));
     }
   }
 
@@ -277,8 +281,37 @@ class SqliteConnection final : public Connection {
     restore_durability();
   }
   void rollback() override {
-    exec("ROLLBACK");
+    // A COMMIT that failed for lack of space (or an I/O error) may have rolled the
+    // transaction back already; either way the connection gets its durability back.
+    try {
+      if (sqlite3_get_autocommit(db_) == 0) exec("ROLLBACK");
+    } catch (...) {
+      restore_durability();
+      throw;
+    }
     restore_durability();
+  }
+
+  // Rewrites the header's application id with its own value: a one-page transaction that
+  // must reach the WAL (no fsync of its own), so it fails while the disk is full.
+  void probe_write() override {
+    std::int64_t id = 0;
+    {
+      SqliteCursor read(db_, "PRAGMA application_id");
+      if (read.step()) id = read.integer(0);
+    }
+    begin(Durability::kDeferred);
+    try {
+      exec("PRAGMA application_id=" + std::to_string(id));
+      commit();
+    } catch (const DbError& e) {
+      rollback();
+      throw DbError("cannot write to SQLite database " + quoted_path(path_) + ": " + e.what() +
+                        (e.kind() == DbError::Kind::kFull ? " (no space left on its file system: free some, and it "
+                                                            "takes writes again by itself)"
+                                                          : ""),
+                    e.kind());
+    }
   }
 
   // One transaction per migration; the version is read inside it, so two processes

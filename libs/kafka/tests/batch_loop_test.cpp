@@ -1,4 +1,5 @@
 #include "libs/kafka/batch_loop.hpp"
+#include "libs/kafka/handle_record.hpp"
 
 #include <gtest/gtest.h>
 
@@ -60,6 +61,14 @@ TEST(NextOffsets, EachPartitionMovesToItsFirstRecordNotDone) {
   next = next_offsets(batch, std::vector<bool>(batch.size(), true));
   EXPECT_EQ(next.at({"t", 0}), 13);
   EXPECT_EQ(next.at({"other", 0}), 4);
+}
+
+TEST(FailureLog, LogsTheFirstFailureThenOncePerInterval) {
+  FailureLog log;
+  EXPECT_TRUE(log.failed()) << "the first failure is logged";
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(log.failed()) << "not every attempt within the interval";
+  EXPECT_EQ(log.attempts(), 21);
+  EXPECT_EQ(log.failing_for(), "0");
 }
 
 }  // namespace

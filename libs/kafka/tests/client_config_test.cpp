@@ -21,6 +21,20 @@ TEST(ClientConfig, PassesThroughPrefixedEnvironment) {
   ::unsetenv("ORDERFLOW_KAFKA_BOOTSTRAP");
 }
 
+TEST(ClientConfig, FailoverDefaultsAreSetAndOverridable) {
+  ClientConfig c;
+  std::string v;
+  auto conf = c.make_conf({});
+  ASSERT_EQ(conf->get("topic.metadata.refresh.fast.interval.ms", v), RdKafka::Conf::CONF_OK);
+  EXPECT_EQ(v, "100");
+  ASSERT_EQ(conf->get("reconnect.backoff.max.ms", v), RdKafka::Conf::CONF_OK);
+  EXPECT_EQ(v, "1000");
+  c.properties["reconnect.backoff.max.ms"] = "5000";
+  conf = c.make_conf({});
+  ASSERT_EQ(conf->get("reconnect.backoff.max.ms", v), RdKafka::Conf::CONF_OK);
+  EXPECT_EQ(v, "5000");
+}
+
 TEST(ClientConfig, RejectsUnknownProperty) {
   ClientConfig c;
   c.properties["no.such.property"] = "1";

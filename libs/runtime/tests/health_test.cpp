@@ -27,6 +27,7 @@ TEST(Health, DownUntilCheckedThenReflectsChecks) {
   EXPECT_EQ(r.at("components").at("kafka").at("status").as_string(), "DOWN");
   EXPECT_EQ(r.at("components").at("db").at("status").as_string(), "UP");
   EXPECT_EQ(r.at("components").at("kafka").at("details").at("error").as_string(), "broker down");
+  EXPECT_EQ(r.at("components").at("kafka").at("details").at("code").as_string(), "kafka-unreachable");
 }
 
 TEST(Health, DetailsAreReportedAsUpComponents) {

@@ -257,6 +257,40 @@ TEST(Sqlite, InMemoryAndUrlForms) {
   EXPECT_TRUE(db.ping().ok());
 }
 
+// A store out of space (SQLite's max_page_count stands in for a full disk): the write fails
+// with kFull and leaves nothing behind, and a deferred transaction that failed so still
+// gives the connection its durability back.
+TEST(Sqlite, AFullStoreFailsWritesWithKFullAndStaysDurable) {
+  testing::TestDatabase store(Backend::kSqlite);
+  auto db = store.open();
+  db->migrate(kMigrations);
+  auto pages = db->prepare("PRAGMA page_count");
+  ASSERT_TRUE(pages.step());
+  db->exec("PRAGMA max_page_count=" + std::to_string(pages.integer(0) + 2));
+  pages.reset();
+  int stored = 0;
+  try {
+    for (;; ++stored) {
+      Transaction tx(*db, Durability::kDeferred);
+      db->prepare("INSERT INTO t(name, note) VALUES (?, ?)").bind_all("n" + std::to_string(stored), std::string(3000, 'x')).run();
+      tx.commit();
+    }
+  } catch (const DbError& e) {
+    EXPECT_EQ(e.kind(), DbError::Kind::kFull) << e.what();
+  }
+  auto sync = db->prepare("PRAGMA synchronous");
+  ASSERT_TRUE(sync.step());
+  EXPECT_EQ(sync.integer(0), 2) << "synchronous=FULL again after the failed deferred transaction";
+  auto count = db->prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.integer(0), stored) << "only the committed rows";
+  db->exec("PRAGMA max_page_count=1000000");  // space is back
+  Transaction tx(*db);
+  db->prepare("INSERT INTO t(name) VALUES ('after')").run();
+  tx.commit();
+  EXPECT_TRUE(db->ping().ok());
+}
+
 // A damaged SQLite file: opening it fails with one message naming the file, what is wrong
 // and what to do, and leaves the file exactly as it was.
 class DamagedSqliteTest : public ::testing::Test {

@@ -1,8 +1,10 @@
 #include "services/order/outbox/relay.hpp"
 
 #include <latch>
+#include <optional>
 
 #include "libs/common/thread_name.hpp"
+#include "libs/kafka/handle_record.hpp"
 #include "libs/observability/log.hpp"
 
 namespace orderflow::order {
@@ -43,6 +45,10 @@ void OutboxRelay::notify() {
 
 // Returns true when the batch was full (more may be waiting).
 bool OutboxRelay::publish_batch() {
+  if (!published_not_removed_.empty()) {
+    repo_.outbox_remove(published_not_removed_);
+    published_not_removed_.clear();
+  }
   auto batch = repo_.outbox_batch(kBatch);
   if (batch.empty()) {
     probe_.outbox_backlog(0);
@@ -62,7 +68,13 @@ bool OutboxRelay::publish_batch() {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (ok[i]) delivered.push_back(batch[i].id);
   }
-  repo_.outbox_remove(delivered);
+  try {
+    repo_.outbox_remove(delivered);
+  } catch (...) {
+    published_not_removed_ = std::move(delivered);
+    probe_.outbox_published(published_not_removed_.size());
+    throw;
+  }
   probe_.outbox_published(delivered.size());
   probe_.outbox_failed(batch.size() - delivered.size());
   if (delivered.size() != batch.size()) throw std::runtime_error("some outbox records were not delivered");
@@ -72,6 +84,7 @@ bool OutboxRelay::publish_batch() {
 
 void OutboxRelay::run() {
   auto backoff = std::chrono::milliseconds(100);
+  std::optional<kafka::FailureLog> failures;  // while rounds fail (a broker down, a full disk)
   std::unique_lock lock(mu_);
   while (running_) {
     pending_ = false;
@@ -81,9 +94,19 @@ void OutboxRelay::run() {
     try {
       more = publish_batch();
       backoff = std::chrono::milliseconds(100);
+      if (failures) {
+        log::info("outbox relay recovered", {{"rounds", std::to_string(failures->attempts() + 1)},
+                                             {"failedForS", failures->failing_for()}});
+        failures.reset();
+      }
     } catch (const std::exception& e) {
       failed = true;
-      log::error("outbox relay round failed; retrying", {{"error", e.what()}});
+      if (!failures) failures.emplace();
+      if (failures->failed()) {
+        log::error("outbox relay round failed; retrying",
+                   {{"error", e.what()}, {"rounds", std::to_string(failures->attempts())},
+                    {"failingForS", failures->failing_for()}});
+      }
     }
     lock.lock();
     if (more && !failed) continue;

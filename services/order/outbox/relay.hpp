@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "libs/kafka/producer.hpp"
 #include "services/order/probe.hpp"
@@ -32,6 +33,9 @@ class OutboxRelay final {
   OrderRepository& repo_;
   kafka::Producer& producer_;
   Probe& probe_;
+  // Rows acknowledged by Kafka whose delete failed (a full disk): deleted before the next
+  // batch is read, so they are not published again meanwhile (relay thread only).
+  std::vector<std::int64_t> published_not_removed_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
