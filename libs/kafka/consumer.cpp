@@ -179,7 +179,6 @@ bool handle_until_done(const Record& record, const std::function<void(const Reco
   auto backoff = std::chrono::milliseconds(100);
   bool failed = false;
   FailureLog failures;
-  const auto traceparent = record.header("traceparent").value_or("");
   for (;;) {
     auto [span, context] = start_consumer_span(tracer, record, group);
     try {
