@@ -176,6 +176,31 @@ def batch_totals(stack: "Stack") -> dict[str, dict[str, list[float]]]:
     return out
 
 
+def broker_requests(bootstrap: str) -> dict[str, float]:
+    """Requests the broker has served so far, by type (Produce, Fetch, ...), from its JMX
+    exporter (scripts/kafka.sh: the Kafka port - 2021, ORDERFLOW_KAFKA_JMX_PORT); empty when
+    the broker has none (started otherwise)."""
+    port = int(os.environ.get("ORDERFLOW_KAFKA_JMX_PORT", int(bootstrap.rsplit(":", 1)[1]) - 2021))
+    out: dict[str, float] = {}
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+    except (OSError, ValueError):
+        return out
+    for m in re.finditer(r'^kafka_network_requests_total\{request="([^"]+)",[^}]*\} (\S+)$', text, re.M):
+        out[m.group(1)] = out.get(m.group(1), 0.0) + float(m.group(2))
+    return out
+
+
+def requests_per_order(before: dict[str, float], after: dict[str, float], orders: int) -> dict[str, float]:
+    """Broker requests per confirmed order between two broker_requests(): Produce, Fetch and all."""
+    if not before or not after:
+        return {}
+    delta = {k: v - before.get(k, 0.0) for k, v in after.items()}
+    return {"Produce": delta.get("Produce", 0.0) / orders, "Fetch": delta.get("Fetch", 0.0) / orders,
+            "all": sum(delta.values()) / orders}
+
+
 def records_per_batch(before: dict, after: dict) -> dict[str, float]:
     """Mean records per poll batch between two batch_totals(), per "service/consumer"."""
     out = {}
@@ -747,6 +772,10 @@ def batch_summary(per_loop: dict[str, float]) -> str:
     return ", ".join(parts)
 
 
+def request_summary(per_order: dict[str, float]) -> str:
+    return f"{per_order['all']:.1f} (produce {per_order['Produce']:.2f}, fetch {per_order['Fetch']:.2f})"
+
+
 MAIN_LOOPS = {"order-events", "payment-events"}  # the loops' names in the services' main.cpp
 
 
@@ -838,6 +867,10 @@ def table(r: dict) -> str:
                          "closed loop", ratio(at_rate, pipeline_cpu(st["cpu_us_per_order"]))))
         if o.get("records_per_batch"):
             rows.append((f"   records/batch {lbl}", batch_summary(o["records_per_batch"]), "", ""))
+        if o.get("broker_requests_per_order"):
+            rows.append((f"   broker requests/order {lbl}", request_summary(o["broker_requests_per_order"]), "T1",
+                         ratio(o["broker_requests_per_order"]["all"],
+                               st["max"].get("broker_requests_per_order", {}).get("all"))))
     rows.append(("   .eml drop (notification)", "tmpfs" if "/dev/shm" in r.get("mail_dir", "") else "disk", "", ""))
     rows.append(("CPU-s per order (all svcs)", f"{st['cpu_us_per_order_total']:.0f} us", "", ""))
     for svc in SERVICES:
@@ -845,6 +878,8 @@ def table(r: dict) -> str:
                      f"RSS {st['peak_rss_mib'][svc]:.1f} MiB", ratio(st["peak_rss_mib"][svc], 64)))
     if st["max"].get("records_per_batch"):
         rows.append(("   records/batch in T1", batch_summary(st["max"]["records_per_batch"]), "", ""))
+    if st["max"].get("broker_requests_per_order"):
+        rows.append(("   broker requests/order in T1", request_summary(st["max"]["broker_requests_per_order"]), "", ""))
     for svc, by_name in st.get("threads", {}).items():
         own = sum(t["threads"] for n, t in by_name.items() if n != "rdk:*")
         rdk = by_name.get("rdk:*", {}).get("threads", 0)
@@ -1001,7 +1036,7 @@ def main() -> int:
             loadgen(bin_dir, target, "warm-up", 300, 2 if args.quick else 5, 8, kafka=bootstrap, warmup=0, drain=20)
         cpu0 = stats.cpu()
         threads0 = {svc: thread_table(pid) for svc, pid in watched.items() if svc in SERVICES}
-        batches0 = batch_totals(stack)
+        batches0, requests0 = batch_totals(stack), broker_requests(bootstrap)
         # Closed loop: HTTP accepts far faster than the pipeline confirms, so the run is
         # capped at a number of orders and then waits for every one of them to be confirmed:
         # T1 = confirmed / (first send .. last confirmation) with the pipeline saturated.
@@ -1013,6 +1048,7 @@ def main() -> int:
         threads = {svc: thread_delta(threads0[svc], thread_table(pid), orders)
                    for svc, pid in watched.items() if svc in SERVICES}
         mx["records_per_batch"] = records_per_batch(batches0, batch_totals(stack))
+        mx["broker_requests_per_order"] = requests_per_order(requests0, broker_requests(bootstrap), orders)
         t1 = mx["kafka"]["confirmed_per_s_overall"]
         opens = []
         rates = [(f"{frac:.0%} of T1", max(50.0, round(t1 * frac, -1))) for frac in fractions]
@@ -1020,12 +1056,13 @@ def main() -> int:
         for what, rate in rates:
             # CPU per order and how busy the whole machine was at this rate (load + drain):
             # batching (group commits, Kafka requests) amortises less at a moderate rate.
-            c0, m0, b0 = stats.cpu(), machine_jiffies(), batch_totals(stack)
+            c0, m0, b0, q0 = stats.cpu(), machine_jiffies(), batch_totals(stack), broker_requests(bootstrap)
             o = loadgen(bin_dir, target, f"open {what}", rate, duration, args.connections,
                         kafka=bootstrap, drain=60)
             c1, m1 = stats.cpu(), machine_jiffies()
             o["records_per_batch"] = records_per_batch(b0, batch_totals(stack))
             n = max(1, o["kafka"]["confirmed"])
+            o["broker_requests_per_order"] = requests_per_order(q0, broker_requests(bootstrap), n)
             o["cpu_us_per_order"] = {svc: (c1[svc] - c0[svc]) / n * 1e6 for svc in c1}
             o["machine_busy"] = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
             opens.append(o)
