@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     const auto& settings = rt.settings();
     const auto kafka_config = kafka::ClientConfig::from(settings);
 
-    handlers::Upstreams up;
+    console::handlers::Upstreams up;
     up.order = http::Endpoint::parse(settings.str("order-url", "http://127.0.0.1:8081"));
     up.payment = http::Endpoint::parse(settings.str("payment-url", "http://127.0.0.1:8087"));
     up.gateway = http::Endpoint::parse(settings.str("gateway-url", "http://127.0.0.1:8090"));

@@ -25,6 +25,7 @@ namespace json = boost::json;
 using http::Response;
 using http::Status;
 using http::Verb;
+namespace asio = http::asio;
 
 constexpr const char* kCookie = "orderflow_console";
 constexpr auto kUpstreamDeadline = std::chrono::milliseconds(5000);

@@ -17,7 +17,7 @@ constexpr const char* kPolicy =
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 void serve(http::Router& router, const std::string& path, std::string_view type, std::string_view body) {
-  router.add(http::Verb::get, path, [type, body](http::RequestContext&) -> asio::awaitable<http::Response> {
+  router.add(http::Verb::get, path, [type, body](http::RequestContext&) -> http::asio::awaitable<http::Response> {
     auto res = http::text_response(http::Status::ok, type, std::string(body));
     res.set("Content-Security-Policy", kPolicy);
     res.set("X-Content-Type-Options", "nosniff");
