@@ -106,18 +106,21 @@ document.getElementById("sign-out").addEventListener("click", async () => {
 
 function stopTimer() { if (timer) { clearInterval(timer); timer = null; } }
 
-async function overview() {
+async function overview(query) {
+  const minutes = [1, 10, 60, 360].includes(Number(new URLSearchParams(query).get("minutes"))) ? Number(new URLSearchParams(query).get("minutes")) : 10;
+  const range = h("select", { id: "range", "aria-label": "Chart range", onchange: () => { location.hash = `#/overview?minutes=${range.value}`; } },
+    [1, 10, 60, 360].map((m) => h("option", { value: m, selected: m === minutes }, m < 60 ? `last ${m} min` : `last ${m / 60} h`)));
   const charts = h("div", { class: "grid", id: "charts" });
   const health = h("div", { id: "health" });
   const alerts = h("div", { id: "open-alerts" });
   const note = h("p", { class: "muted", id: "charts-note" });
-  setPage("Overview", note, charts, h("h2", {}, "Health"), health, h("h2", {}, "Latest alerts"), alerts);
+  setPage("Overview", h("div", { class: "filters" }, h("label", {}, "Charts", range), note), charts, h("h2", {}, "Health"), health, h("h2", {}, "Latest alerts"), alerts);
   const canvases = new Map();
   const refreshCharts = async () => {
     try {
-      const data = await api("/api/charts?minutes=10");
+      const data = await api(`/api/charts?minutes=${minutes}`);
       note.textContent = data.prometheus === "UP"
-        ? `Last 10 minutes from Prometheus, every ${data.step} s; refreshes every 5 s.`
+        ? `From Prometheus, a point every ${data.step} s; refreshes every 5 s.`
         : "Prometheus does not answer: no charts (start it with scripts/prometheus.sh start).";
       for (const c of data.charts) {
         let entry = canvases.get(c.id);
@@ -337,7 +340,7 @@ function route() {
   if (parts[0] === "orders") return done(orders(query));
   if (parts[0] === "dlq") return done(dlqPage(parts[1], query));
   if (parts[0] === "alerts") return done(alertsPage());
-  return done(overview());
+  return done(overview(query));
 }
 
 window.addEventListener("hashchange", route);
