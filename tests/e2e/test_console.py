@@ -21,6 +21,7 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
 
 from conftest import ADMIN_TOKEN, ROOT
 from support import HTTP_TIMEOUT, free_port, new_order, wait_until
@@ -166,19 +167,25 @@ def test_the_overview_draws_charts_and_health_from_the_stack(stack, browser):
     def drawn():
         canvas = browser.find("canvas[data-chart=orders]")
         points = int(canvas.get_attribute("data-points") or 0)
+        top = float(canvas.get_attribute("data-max") or 0)
         coloured = browser.driver.execute_script(coloured_pixels, canvas)
-        assert points >= 3 and coloured > 30, f"{points} points, {coloured} coloured pixels"
+        assert points >= 3 and top > 0 and coloured > 30, f"{points} points, max {top}, {coloured} coloured pixels"
         return True
 
-    browser.wait(drawn, 90, "the orders chart to draw a line from Prometheus' data")
+    # Prometheus sees a counter's first increase only once it has scraped the series: orders
+    # go on until the chart shows a rate above zero.
+    def drawn_while_ordering():
+        place(stack, "tok_visa")
+        return drawn()
+
+    wait_until(drawn_while_ordering, 90, "the orders chart to draw a rate above zero from Prometheus' data", interval=1)
     rows = browser.wait(lambda: [r.text for r in browser.all("#health-table tbody tr")], message="health")
     for name in ("order-service", "payment-service", "payment-gateway", "notification-service",
                  "alerting-service", "Kafka broker"):
         assert any(r.startswith(name) and "UP" in r for r in rows), rows
     browser.wait(lambda: int(browser.find("canvas[data-chart=payments]").get_attribute("data-points") or 0) > 0,
                  60, "the payments chart")
-    browser.shot("overview")
-    browser.find("#range").send_keys("last 10 min")  # the default range, chosen from the page
+    Select(browser.find("#range")).select_by_value("10")  # the default range, chosen on the page
     browser.wait(lambda: "minutes=10" in browser.driver.current_url and
                  int(browser.find("canvas[data-chart=orders]").get_attribute("data-points") or 0) > 0,
                  message="the ten-minute charts")
@@ -291,6 +298,10 @@ def test_the_alerts_page_lists_alerts_linking_orders(stack, browser):
                                  if r.get_attribute("data-order-id")], message="the alerts")
     assert rows[0].find_elements(By.CSS_SELECTOR, "a[href^='#/orders/']")
     browser.shot("alerts")
+    browser.go("#/overview?minutes=1")  # by now, a minute of orders, payments and DLQ records
+    browser.wait(lambda: browser.find("canvas[data-chart=payments]").get_attribute("data-max") not in (None, "0"),
+                 message="the overview")
+    browser.shot("overview")
 
 
 def test_the_page_talked_only_to_its_origin_and_logged_no_errors(stack, browser):

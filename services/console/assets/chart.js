@@ -44,7 +44,7 @@ export function drawChart(canvas, chart, start, end) {
   for (let i = 0; i <= 4; i++) {
     const t = start + ((end - start) * i) / 4;
     const x = left + (pw * i) / 4;
-    ctx.fillText(new Date(t * 1000).toTimeString().slice(0, 5), Math.min(Math.max(x, left + 14), left + pw - 14), top + ph + 5);
+    ctx.fillText(new Date(t * 1000).toTimeString().slice(0, end - start <= 600 ? 8 : 5), Math.min(Math.max(x, left + 14), left + pw - 14), top + ph + 5);
   }
   let drawn = 0;
   chart.series.forEach((s, i) => {
@@ -67,5 +67,6 @@ export function drawChart(canvas, chart, start, end) {
     ctx.fillText("no data yet", left + pw / 2, top + ph / 2);
   }
   canvas.dataset.points = String(drawn);
+  canvas.dataset.max = String(chart.series.reduce((m, s) => Math.max(m, ...s.points.map(([, v]) => v ?? 0)), 0));
   canvas.setAttribute("aria-label", `${chart.title}: ${chart.series.length} series, ${drawn} points`);
 }
