@@ -315,3 +315,29 @@ def test_the_page_talked_only_to_its_origin_and_logged_no_errors(stack, browser)
               and not (e.get("source") == "network" and "/api/session" in e["message"] and "401" in e["message"])]
     assert not errors, errors
     assert ADMIN_TOKEN not in browser.driver.page_source
+
+
+def test_demo_mode_signs_in_by_itself_and_says_so(stack, browser, tmp_path):
+    """A second console as `make up` starts one without credentials (its own consumer
+    group, so the stack's console keeps its partitions)."""
+    port = free_port()
+    env = dict(stack.env)
+    env.update({"ORDERFLOW_HTTP_PORT": str(port), "ORDERFLOW_DATA_DIR": str(tmp_path),
+                "ORDERFLOW_CONSOLE_DEMO_SIGN_IN": "true", "ORDERFLOW_ADMIN_TOKEN": "",
+                "ORDERFLOW_CONSUMER_GROUP": "console-demo-test",
+                "ORDERFLOW_ORDER_URL": stack.order, "ORDERFLOW_ALERTING_URL": stack.alerting})
+    proc = subprocess.Popen([str(Path(env["ORDERFLOW_BUILD_DIR"]) / "bin" / "console")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        demo = f"http://127.0.0.1:{port}"
+        wait_until(lambda: requests.get(f"{demo}/actuator/health", timeout=2).status_code == 200, 30,
+                   "the demo console to be up")
+        browser.driver.delete_all_cookies()
+        browser.driver.get(f"{demo}/#/orders")
+        browser.wait(lambda: browser.find("#demo-banner").is_displayed(), message="the demo banner")
+        assert "automatically" in browser.find("#demo-banner").text
+        assert "demo" in browser.find("#who").text
+        browser.wait(lambda: browser.all("#orders-table"), message="the orders page, without signing in")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
