@@ -138,6 +138,9 @@ STACK_GROUPS = {
     "payment-service": ["order-events"],
     "payment-service-retry": ["payment-service.retry"],
     "notification-service": ["order-events"],
+    # the operator console indexes every topic (services/console)
+    "console": ["order-events", "payment-events", "payment-service.retry", "payment-service.dlq",
+                "notification-service.dlq", "order-service.dlq"],
 }
 
 
