@@ -22,7 +22,7 @@ RUN cmake --preset release \
  && mkdir -p /out \
  && cp build/release/bin/order-service build/release/bin/payment-service \
        build/release/bin/payment-gateway build/release/bin/notification-service \
-       build/release/bin/alerting-service /out/ \
+       build/release/bin/alerting-service build/release/bin/console /out/ \
  && strip --strip-debug /out/*
 
 # ---- runtime: shared libraries only, non-root --------------------------------------

@@ -1,5 +1,5 @@
 # orderflow: the front door.
-#   make run    install what is missing, build, start Kafka + the five services, run the
+#   make run    install what is missing, build, start Kafka + the five services and the console, run the
 #               demo orders, keep running until Ctrl-C, then stop what it started
 #   make test   install, build, run unit + integration + end-to-end tests
 #   make bench  install, build, measure throughput/latency/CPU/RSS against same-run
@@ -43,6 +43,7 @@ kafka-down:
 up: build kafka-up
 	@scripts/zipkin.sh start || echo "Zipkin did not start (see above); the stack runs without traces"
 	@scripts/stack.sh up
+	@[ "$${ORDERFLOW_CONSOLE:-on}" = off ] || echo "console: http://localhost:$${ORDERFLOW_CONSOLE_PORT:-8080}/"
 	@scripts/zipkin.sh status >/dev/null 2>&1 && echo "traces: $$(scripts/zipkin.sh url)/zipkin/" || true
 	@scripts/alertmanager.sh start || echo "Alertmanager did not start (see above); alerts reach no one"
 	@scripts/prometheus.sh start || echo "Prometheus did not start (see above); the stack runs without it"

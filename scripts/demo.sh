@@ -18,6 +18,7 @@ ORDER_URL="$(service_url order-service)"
 NOTIFY_URL="$(service_url notification-service)"
 ALERT_URL="$(service_url alerting-service)"
 GATEWAY_URL="$(service_url payment-gateway)"
+CONSOLE_URL="$(service_url console)"
 # The token scripts/stack.sh gives alerting-service for its admin (DLQ) endpoints.
 ADMIN_TOKEN="${ORDERFLOW_ADMIN_TOKEN-dev-admin-token}"
 RUN_ID="demo-$(date +%H%M%S)"
@@ -135,6 +136,7 @@ fi
 echo
 info "look around"
 cat <<EOF
+    console         ${CONSOLE_URL/127.0.0.1/localhost}/ (orders, their events, the DLQ, charts; demo mode signs you in)
     orders          $ORDER_URL/api/v1/orders/${IDS[0]}
                     $ORDER_URL/api/v1/orders?limit=10
     notifications   $NOTIFY_URL/api/v1/notifications?orderId=${IDS[0]}

@@ -30,6 +30,7 @@ APT_PACKAGES=(
   prometheus-alertmanager  # scripts/alertmanager.sh, amtool: mails the Prometheus alerts, opens incidents
   docker-compose       # validates deploy/docker-compose.yml (tests/deploy); no engine needed
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, ASan and UBSan runtimes for clang 14
+  chromium chromium-driver  # tests/e2e/test_console.py: the console in a real (headless) browser
 )
 
 missing=()

@@ -19,8 +19,10 @@ ALERTMANAGER_PORT="${ORDERFLOW_ALERTMANAGER_PORT:-9098}"
 # resolve to ::1 first and cost a failed connect).
 export ORDERFLOW_KAFKA_BOOTSTRAP="${ORDERFLOW_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
 
-# The five services, in start order; `down` stops them in reverse.
+# The five services and the operator console, in start order; `down` stops them in reverse.
+# ORDERFLOW_CONSOLE=off leaves the console out (a benchmark measures the five alone).
 SERVICES=(payment-gateway payment-service order-service notification-service alerting-service)
+[ "${ORDERFLOW_CONSOLE:-on}" = off ] || SERVICES+=(console)
 
 # The variable that overrides a service's port, and its SPEC default.
 service_port_var() {
@@ -30,13 +32,14 @@ service_port_var() {
     notification-service) echo ORDERFLOW_NOTIFICATION_HTTP_PORT ;;
     alerting-service)     echo ORDERFLOW_ALERTING_HTTP_PORT ;;
     payment-gateway)      echo ORDERFLOW_GATEWAY_HTTP_PORT ;;
+    console)              echo ORDERFLOW_CONSOLE_PORT ;;
     *) echo "unknown service '$1' (one of: ${SERVICES[*]})" >&2; return 1 ;;
   esac
 }
 service_default_port() {
   case "$1" in
     order-service) echo 8081 ;; payment-service) echo 8087 ;; notification-service) echo 8082 ;;
-    alerting-service) echo 8083 ;; payment-gateway) echo 8090 ;;
+    alerting-service) echo 8083 ;; payment-gateway) echo 8090 ;; console) echo 8080 ;;
   esac
 }
 service_port() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The five orderflow services as background processes.
+# The five orderflow services and the operator console as background processes.
 #
 #   scripts/stack.sh up [service...]     start what is not running; return once every
 #                                        service's /actuator/health is 200 (or fail with
@@ -13,7 +13,8 @@
 #   mail/<service>/      (.eml files when ORDERFLOW_SMTP_URL is not set)
 #
 # Environment: ORDERFLOW_BUILD_DIR (build/release), ORDERFLOW_RUN_DIR, ORDERFLOW_KAFKA_BOOTSTRAP,
-# ORDERFLOW_{ORDER,PAYMENT,NOTIFICATION,ALERTING,GATEWAY}_HTTP_PORT, ORDERFLOW_STACK_WAIT_S (60);
+# ORDERFLOW_{ORDER,PAYMENT,NOTIFICATION,ALERTING,GATEWAY}_HTTP_PORT, ORDERFLOW_CONSOLE_PORT (8080;
+# ORDERFLOW_CONSOLE=off: no console), ORDERFLOW_STACK_WAIT_S (60);
 # any other ORDERFLOW_* variable (SMTP URL, gateway timeout, log level…) passes through.
 # ORDERFLOW_ZIPKIN_URL (spans go there) defaults to the local Zipkin of scripts/zipkin.sh
 # when one answers on ORDERFLOW_ZIPKIN_PORT (9411); set it empty to export no spans.
@@ -35,6 +36,8 @@ if [ -z "${ORDERFLOW_AUTH_MODE+set}" ] &&
    [ -z "${ORDERFLOW_API_KEYS:-}${ORDERFLOW_API_KEYS_FILE:-}${ORDERFLOW_JWT_HS256_SECRET:-}${ORDERFLOW_JWT_RS256_PUBLIC_KEY_FILE:-}" ]; then
   export ORDERFLOW_AUTH_MODE=none
   export ORDERFLOW_RATE_LIMIT_RPS="${ORDERFLOW_RATE_LIMIT_RPS-0}"
+  # ... and the console signs its visitors in without asking (and says so on screen).
+  export ORDERFLOW_CONSOLE_DEMO_SIGN_IN="${ORDERFLOW_CONSOLE_DEMO_SIGN_IN-true}"
 fi
 LOG_DIR="$RUN_DIR/logs"
 PID_DIR="$RUN_DIR/pids"
@@ -70,12 +73,22 @@ start_service() {
     die "port $port of $svc is taken by a process this script did not start (stack.sh status; or set $(service_port_var "$svc"))"
   fi
   if [ -f "$log" ]; then mv -f "$log" "$log.1"; fi
+  # The console calls the other services, Prometheus and Zipkin server-side.
+  local extra=()
+  if [ "$svc" = console ]; then
+    extra=(ORDERFLOW_ORDER_URL="$(service_url order-service)"
+           ORDERFLOW_PAYMENT_URL="$(service_url payment-service)"
+           ORDERFLOW_NOTIFICATION_URL="$(service_url notification-service)"
+           ORDERFLOW_ALERTING_URL="$(service_url alerting-service)"
+           ORDERFLOW_PROMETHEUS_URL="${ORDERFLOW_PROMETHEUS_URL:-http://127.0.0.1:${ORDERFLOW_PROMETHEUS_PORT:-9090}}")
+  fi
   # setsid: its own session, so a Ctrl-C meant for `make run` reaches the service only
   # through an orderly `stack.sh down`.
   env ORDERFLOW_HTTP_PORT="$port" \
       ORDERFLOW_DATA_DIR="$data" \
       ORDERFLOW_MAIL_DIR="$mail" \
       ORDERFLOW_GATEWAY_URL="${ORDERFLOW_GATEWAY_URL:-$(service_url payment-gateway)}" \
+      ${extra[@]+"${extra[@]}"} \
       setsid "$bin" </dev/null >>"$log" 2>&1 &
   echo $! >"$(pid_file "$svc")"
   info "started $svc (pid $!, port $port, log ${log#"$ORDERFLOW_ROOT/"})"

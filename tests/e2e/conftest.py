@@ -33,6 +33,9 @@ PORT_VARS = {
     "alerting-service": "ORDERFLOW_ALERTING_HTTP_PORT",
     "payment-gateway": "ORDERFLOW_GATEWAY_HTTP_PORT",
 }
+# The operator console (services/console): started by scripts/stack.sh with the others, but
+# not one of the five services Prometheus scrapes (test_metrics.py iterates PORT_VARS).
+CONSOLE_PORT_VAR = "ORDERFLOW_CONSOLE_PORT"
 
 
 @dataclass
@@ -68,6 +71,10 @@ class Stack:
     @property
     def alerting(self) -> str:
         return self.urls["alerting-service"]
+
+    @property
+    def console(self) -> str:
+        return self.urls["console"]
 
     def log(self, service: str) -> str:
         path = self.run_dir / "logs" / f"{service}.log"
@@ -131,6 +138,9 @@ STACK_GROUPS = {
     "payment-service": ["order-events"],
     "payment-service-retry": ["payment-service.retry"],
     "notification-service": ["order-events"],
+    # the operator console indexes every topic (services/console)
+    "console": ["order-events", "payment-events", "payment-service.retry", "payment-service.dlq",
+                "notification-service.dlq", "order-service.dlq"],
 }
 
 
@@ -219,13 +229,18 @@ def stack(request, smtp, zipkin, tmp_path_factory) -> Stack:
     })
     for var in ("ORDERFLOW_GATEWAY_URL", "ORDERFLOW_DATA_DIR", "ORDERFLOW_MAIL_DIR",
                 "ORDERFLOW_HTTP_PORT", "ORDERFLOW_ALERT_WEBHOOK_URL", "ORDERFLOW_API_KEYS",
-                "ORDERFLOW_API_KEYS_FILE", "ORDERFLOW_JWT_HS256_SECRET", "ORDERFLOW_JWT_RS256_PUBLIC_KEY_FILE"):
+                "ORDERFLOW_API_KEYS_FILE", "ORDERFLOW_JWT_HS256_SECRET", "ORDERFLOW_JWT_RS256_PUBLIC_KEY_FILE",
+                "ORDERFLOW_CONSOLE", "ORDERFLOW_CONSOLE_DEMO_SIGN_IN", "ORDERFLOW_PROMETHEUS_URL"):
         env.pop(var, None)
     urls = {}
     for service, var in PORT_VARS.items():
         port = free_port()
         env[var] = str(port)
         urls[service] = f"http://127.0.0.1:{port}"
+    env[CONSOLE_PORT_VAR] = str(free_port())
+    urls["console"] = f"http://127.0.0.1:{env[CONSOLE_PORT_VAR]}"
+    # Where the console asks Prometheus (test_console.py starts one there).
+    env["ORDERFLOW_PROMETHEUS_PORT"] = str(free_port())
 
     def down() -> None:
         result = subprocess.run([str(STACK), "down"], env=env, capture_output=True, text=True)
@@ -234,7 +249,7 @@ def stack(request, smtp, zipkin, tmp_path_factory) -> Stack:
         if request.session.testsfailed:
             # pytest keeps the run folder, but a CI machine is gone afterwards: show the
             # service logs in the terminal summary (pytest_terminal_summary below).
-            for service in PORT_VARS:
+            for service in [*PORT_VARS, "console"]:
                 log = run_dir / "logs" / f"{service}.log"
                 if log.exists():
                     tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
