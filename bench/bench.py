@@ -372,8 +372,11 @@ class Stack:
         for var in ("ORDERFLOW_GATEWAY_URL", "ORDERFLOW_DATA_DIR", "ORDERFLOW_MAIL_DIR", "ORDERFLOW_HTTP_PORT",
                     "ORDERFLOW_SMTP_URL", "ORDERFLOW_ALERT_WEBHOOK_URL"):
             self.env.pop(var, None)
+        # The five services of the pipeline: the operator console (which indexes every event)
+        # is an operator's tool, left out as Zipkin is.
         self.env.update({"ORDERFLOW_RUN_DIR": str(run_dir), "ORDERFLOW_KAFKA_BOOTSTRAP": bootstrap,
-                         "ORDERFLOW_ZIPKIN_URL": "", "NO_COLOR": "1", "ORDERFLOW_ADMIN_TOKEN": BENCH_ADMIN_TOKEN})
+                         "ORDERFLOW_ZIPKIN_URL": "", "NO_COLOR": "1", "ORDERFLOW_ADMIN_TOKEN": BENCH_ADMIN_TOKEN,
+                         "ORDERFLOW_CONSOLE": "off"})
         self.env.update(extra_env)
         self.urls = {}
         for svc, var in PORT_VARS.items():
