@@ -40,6 +40,8 @@ write_config() {
   for s in "${SERVICES[@]}"; do
     args+=(-e "s|127\.0\.0\.1:$(service_default_port "$s")\"|127.0.0.1:$(service_port "$s")\"|")
   done
+  # Without the console (ORDERFLOW_CONSOLE=off) its job would only ever say ServiceDown.
+  [[ " ${SERVICES[*]} " == *" console "* ]] || args+=(-e '/^  # The operator console/d' -e '/^  - job_name: console$/,+1d')
   mkdir -p "$PROM_DIR"
   sed "${args[@]}" \
       -e "s|127\.0\.0\.1:7071\"|127.0.0.1:$JMX_PORT\"|" \

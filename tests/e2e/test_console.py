@@ -233,6 +233,28 @@ def test_orders_search_pages_with_a_cursor(stack, browser):
     second = browser.wait(lambda: [r.get_attribute("data-order-id") for r in browser.all("#orders-table tbody tr[data-order-id]")
                                    if r.get_attribute("data-order-id") not in first], message="the next page")
     assert len(second) == 1
+    # A time window: orders placed from the second one on, and before any was placed.
+    created = {o["orderId"]: o["createdAt"] for o in requests.get(
+        f"{stack.order}/api/v1/orders", params={"customerId": customer}, timeout=HTTP_TIMEOUT).json()["items"]}
+    oldest_first = sorted(created, key=created.get)
+    window = {"customerId": customer, "createdAfter": created[oldest_first[1]]}
+    r = requests.get(f"{stack.console}/api/orders", params=window, cookies=browser.session_cookies(),
+                     timeout=HTTP_TIMEOUT)
+    assert r.status_code == 200, r.text
+    assert sorted(o["orderId"] for o in r.json()["items"]) == sorted(oldest_first[1:])
+    r = requests.get(f"{stack.console}/api/orders", params={"customerId": customer,
+                                                            "createdBefore": created[oldest_first[0]]},
+                     cookies=browser.session_cookies(), timeout=HTTP_TIMEOUT)
+    assert r.status_code == 200 and r.json()["items"] == [], r.text
+    r = requests.get(f"{stack.console}/api/orders", params={"createdAfter": "yesterday"},
+                     cookies=browser.session_cookies(), timeout=HTTP_TIMEOUT)
+    assert r.status_code == 400 and [e["field"] for e in r.json()["errors"]] == ["createdAfter"], r.text
+    # The page's own filter: from the second order on.
+    browser.go(f"#/orders?customerId={customer}&createdAfter={created[oldest_first[1]]}")
+    browser.wait(lambda: sorted(r.get_attribute("data-order-id")
+                                for r in browser.all("#orders-table tbody tr[data-order-id]")) == sorted(oldest_first[1:]),
+                 message="exactly the orders placed in the window")
+    assert browser.find("#q-from").get_attribute("value")
     browser.go("#/orders")
     browser.wait(lambda: browser.all("#orders-table tbody tr[data-order-id]"), message="the orders page")
     browser.shot("orders")

@@ -161,6 +161,11 @@ async function orders(params) {
   const id = h("input", { id: "q-id", name: "id", placeholder: "order id" });
   const customer = h("input", { id: "q-customer", name: "customerId", placeholder: "customer id", value: q.get("customerId") || "" });
   const st = h("select", { id: "q-status", name: "status" }, ["", "PENDING", "CONFIRMED", "FAILED"].map((s) => h("option", { value: s, selected: q.get("status") === s }, s || "any status")));
+  // A time window in UTC: the inputs show and take "YYYY-MM-DDTHH:MM:SS", the API takes RFC 3339.
+  const utcInput = (id, name) => h("input", { id, name, type: "datetime-local", step: "1",
+    value: (q.get(name) || "").replace(/(\.\d+)?Z$/, "") });
+  const from = utcInput("q-from", "createdAfter");
+  const until = utcInput("q-until", "createdBefore");
   const results = h("div", { id: "orders-results" });
   const form = h("form", { class: "filters", onsubmit: (ev) => {
     ev.preventDefault();
@@ -168,9 +173,13 @@ async function orders(params) {
     const p = new URLSearchParams();
     if (customer.value.trim()) p.set("customerId", customer.value.trim());
     if (st.value) p.set("status", st.value);
+    const utc = (v) => (v.length === 16 ? `${v}:00` : v) + "Z";
+    if (from.value) p.set("createdAfter", utc(from.value));
+    if (until.value) p.set("createdBefore", utc(until.value));
     location.hash = `#/orders?${p}`;
   } },
-  h("label", {}, "Order id", id), h("label", {}, "Customer", customer), h("label", {}, "Status", st), h("button", { class: "primary", type: "submit" }, "Search"));
+  h("label", {}, "Order id", id), h("label", {}, "Customer", customer), h("label", {}, "Status", st),
+  h("label", {}, "Placed from (UTC)", from), h("label", {}, "until (UTC)", until), h("button", { class: "primary", type: "submit" }, "Search"));
   setPage("Orders", form, results);
   try {
     q.set("limit", q.get("limit") || "20");

@@ -259,7 +259,7 @@ class Api final : public std::enable_shared_from_this<Api> {
 
   asio::awaitable<Response> orders(http::RequestContext& ctx) {
     std::string q;
-    for (const char* name : {"status", "customerId", "limit", "after"}) {
+    for (const char* name : {"status", "customerId", "createdAfter", "createdBefore", "limit", "after"}) {
       if (auto v = ctx.query_param(name); v && !v->empty()) q += (q.empty() ? "?" : "&") + std::string(name) + "=" + enc(*v);
     }
     co_return co_await proxy_get(d_.upstreams.order, "/api/v1/orders" + q, "order-service");

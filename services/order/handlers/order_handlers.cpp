@@ -5,6 +5,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <memory>
+#include <optional>
+#include <regex>
 
 #include "libs/common/ids.hpp"
 #include "libs/common/time.hpp"
@@ -17,6 +19,17 @@
 
 namespace orderflow::order {
 namespace {
+
+// A query's UTC instant in the stored form of created_at (milliseconds, 'Z'), so that the
+// database compares text in time order; nullopt when it is not one.
+std::optional<std::string> stored_instant(const std::string& v) {
+  static const std::regex form(R"(^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.(\d{1,3}))?Z$)");
+  std::smatch m;
+  if (!std::regex_match(v, m, form)) return std::nullopt;
+  std::string millis = m[3].matched ? m[3].str() : "";
+  millis.resize(3, '0');
+  return m[1].str() + "." + millis + "Z";
+}
 
 namespace asio = boost::asio;
 using http::Response;
@@ -235,6 +248,15 @@ class Api final {
     };
     f.limit = static_cast<int>(number("limit", 1, 500).value_or(20));
     f.after = number("after", 1, INT64_MAX);
+    auto instant = [&](const char* name) -> std::optional<std::string> {
+      auto v = ctx.query_param(name);
+      if (!v || v->empty()) return std::nullopt;
+      if (auto t = stored_instant(*v)) return t;
+      errors.push_back({name, "must be a UTC instant like 2026-12-07T04:00:00Z or 2026-12-07T04:00:00.250Z"});
+      return std::nullopt;
+    };
+    f.created_after = instant("createdAfter");
+    f.created_before = instant("createdBefore");
     if (!errors.empty()) {
       co_return http::problem(Status::bad_request, "invalid-query", "Invalid query", "invalid query parameters", errors);
     }

@@ -240,12 +240,16 @@ std::vector<OrderRow> OrderRepository::list(const ListFilter& f) {
   if (f.status) sql += " AND status = ?";
   if (f.customer_id) sql += " AND customer_id = ?";
   if (f.after) sql += " AND seq < ?";
+  if (f.created_after) sql += " AND created_at >= ?";
+  if (f.created_before) sql += " AND created_at < ?";
   sql += " ORDER BY seq DESC LIMIT ?";
   auto s = db_.prepare(sql);
   int i = 0;
   if (f.status) s.bind(++i, *f.status);
   if (f.customer_id) s.bind(++i, *f.customer_id);
   if (f.after) s.bind(++i, *f.after);
+  if (f.created_after) s.bind(++i, *f.created_after);
+  if (f.created_before) s.bind(++i, *f.created_before);
   s.bind(++i, f.limit);
   std::vector<OrderRow> rows;
   while (s.step()) rows.push_back(read_order(s));

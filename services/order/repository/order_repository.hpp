@@ -69,6 +69,9 @@ struct ListFilter final {
   std::optional<std::string> status;
   std::optional<std::string> customer_id;
   std::optional<std::int64_t> after;  // keyset cursor: seq of the last row of the previous page
+  // created_at in [created_after, created_before), as ISO-8601 UTC with milliseconds
+  // ("2026-12-07T04:00:00.000Z", the stored form, so that text order is time order).
+  std::optional<std::string> created_after, created_before;
   int limit = 20;
 };
 

@@ -167,6 +167,27 @@ TEST_P(RepositoryTest, KeysetPaginationWalksNewestFirst) {
   EXPECT_TRUE(repo_->list(confirmed).empty());
 }
 
+TEST_P(RepositoryTest, ListsOnlyOrdersPlacedInTheGivenTimeRange) {
+  std::vector<std::string> ids;
+  for (const char* at : {"2026-01-01T10:00:00.000Z", "2026-01-01T11:00:00.000Z", "2026-01-01T11:00:00.500Z",
+                         "2026-01-01T12:00:00.000Z"}) {
+    auto o = new_order();
+    o.created_at = at;
+    ids.push_back(o.order_id);
+    ASSERT_EQ(repo_->create(o).kind, CreateOutcome::Kind::kCreated);
+  }
+  ListFilter f;
+  f.created_after = "2026-01-01T11:00:00.000Z";  // inclusive
+  f.created_before = "2026-01-01T12:00:00.000Z";  // exclusive
+  auto rows = repo_->list(f);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].order_id, ids[2]);  // newest first
+  EXPECT_EQ(rows[1].order_id, ids[1]);
+  ListFilter later;
+  later.created_after = "2026-01-01T12:00:00.001Z";
+  EXPECT_TRUE(repo_->list(later).empty());
+}
+
 TEST_P(RepositoryTest, ReplicasRacingOnOneIdempotencyKeyCreateOneOrder) {
   auto other = replica();
   for (int round = 0; round < 20; ++round) {
