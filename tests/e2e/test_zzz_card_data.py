@@ -51,8 +51,21 @@ def card_numbers(data: bytes) -> list[str]:
     return found
 
 
+# A mailer's own Message-Id ("<unix-nanos.random-uint64@host>", Alertmanager's): a random
+# 19-digit number that passes the card checks about one time in twenty, and no card data.
+_MESSAGE_ID = re.compile(rb"^Message-Id:.*$", re.IGNORECASE | re.MULTILINE)
+
+
+def mail_card_numbers(raw: bytes) -> list[str]:
+    """card_numbers() of an email, its Message-Id header left out."""
+    return card_numbers(_MESSAGE_ID.sub(b"", raw))
+
+
 def test_the_scanner_finds_card_numbers_and_ignores_ids_and_timestamps():
     assert card_numbers(b'{"pan":"4242424242424242"}') == ["4242424242424242"]
+    mail = b"Message-Id: <1765080000123456789.3529801130476674693@am>\r\nSubject: x\r\n\r\ncard 4242424242424242\r\n"
+    assert card_numbers(mail) == ["3529801130476674693", "4242424242424242"]
+    assert mail_card_numbers(mail) == ["4242424242424242"]
     assert card_numbers(b"card 5555 5555 5555 4444 used") == ["5555555555554444"]
     assert card_numbers(b"amex=378282246310005;") == ["378282246310005"]
     assert card_numbers(b"4242424242424241") == []  # fails Luhn
@@ -137,7 +150,7 @@ def test_no_card_number_in_logs_databases_mail_or_topics(stack, smtp):
         cells += n
         found.update(hits)
     mails = [m.text().encode() for m in smtp.messages]  # raw and decoded parts
-    found.update({f"smtp message {i}": card_numbers(m) for i, m in enumerate(mails)})
+    found.update({f"smtp message {i}": mail_card_numbers(m) for i, m in enumerate(mails)})
     records, topic_hits = _topic_bytes(stack.kafka)
     found.update(topic_hits)
     found = {where: hits for where, hits in found.items() if hits}
