@@ -3,9 +3,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/serialize.hpp>
 #include <csignal>
-#include <malloc.h>
 #include <filesystem>
 #include <iostream>
+#include <malloc.h>
 #include <thread>
 
 #include "libs/common/thread_name.hpp"
