@@ -771,6 +771,11 @@ def batch_summary(per_loop: dict[str, float]) -> str:
     return ", ".join(f"{name.split('/', 1)[0].removesuffix('-service')} {n:.0f}" for name, n in sorted(per_loop.items()))
 
 
+def request_summary(per_order: dict[str, float]) -> str:
+    """"3.3 (produce 1.22, fetch 2.08)": broker requests per confirmed order, all and by kind."""
+    return f"{per_order['all']:.1f} (produce {per_order.get('Produce', 0):.2f}, fetch {per_order.get('Fetch', 0):.2f})"
+
+
 def ratio(a, b) -> str:
     try:
         return f"{a / b:.2f}"

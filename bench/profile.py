@@ -16,6 +16,9 @@ confirmed order, for each service and the broker:
                     linux-perf and root; left out without them)
   peak RSS, threads
 
+--idle S first measures each process's CPU per second with no load for S seconds (what a
+quiet pipeline costs: consumers fetching, heartbeats, statistics).
+
 --record also runs `perf record --call-graph dwarf` on each service for a few seconds of the
 load and leaves the profiles in --out (read them with `perf report -i <service>.data`).
 bench/README.md quotes its figures ("Where the syscalls went"). It reports; it never fails
@@ -69,6 +72,8 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=0, help="open loop at this many orders/s instead")
     ap.add_argument("--seconds", type=float, default=12, help="open loop: how long (default 12)")
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--idle", type=float, default=0, metavar="S",
+                    help="first measure S seconds with no load: each process's CPU per second when idle")
     ap.add_argument("--record", action="store_true", help="perf record each service for 5 s of the load")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "profile"))
     ap.add_argument("--build-dir", default=os.environ.get("ORDERFLOW_BUILD_DIR", str(ROOT / "build" / "release")))
@@ -94,6 +99,14 @@ def main() -> int:
         if (broker := bench.listener_pid(bootstrap)) is not None:
             watched[bench.BROKER] = broker
         stats = bench.ProcStats(watched)
+        if args.idle > 0:
+            idle0 = stats.cpu()
+            time.sleep(args.idle)  # the measurement itself: CPU spent while nothing is asked
+            idle1 = stats.cpu()
+            print(f"\nidle, CPU ms per second over {args.idle:.0f} s:")
+            for svc in watched:
+                print(f"{svc:22s} {(idle1[svc] - idle0[svc]) / args.idle * 1e3:7.1f}")
+            print(f"{'total':22s} {sum(idle1[s] - idle0[s] for s in watched) / args.idle * 1e3:7.1f}")
         io0 = {svc: io_counters(pid) for svc, pid in pids.items()}
         threads0 = {svc: bench.thread_table(pid) for svc, pid in pids.items()}
         cpu0 = stats.cpu()

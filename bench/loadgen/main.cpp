@@ -243,7 +243,7 @@ class EventWatcher final {
     set("bootstrap.servers", o.kafka.c_str());
     set("group.id", "orderflow-loadgen");  // never commits: assign() with explicit offsets
     set("enable.auto.commit", "false");
-    set("fetch.wait.max.ms", "10");
+    set("fetch.wait.max.ms", "500");  // a record answers a waiting fetch at once: no latency cost
     set("fetch.min.bytes", "1");
     rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk_) throw std::runtime_error(std::string("consumer: ") + err);

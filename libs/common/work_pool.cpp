@@ -2,18 +2,27 @@
 
 #include <algorithm>
 #include <latch>
+#include <utility>
 
 #include "libs/common/thread_name.hpp"
 
 namespace orderflow {
 
-WorkPool::WorkPool(std::size_t threads, const std::string& name) {
-  for (std::size_t i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, name] {
-      name_this_thread(name);
+WorkPool::WorkPool(std::size_t threads, std::string name) : size_(threads), name_(std::move(name)) {}
+
+void WorkPool::start_locked() {
+  if (!threads_.empty() || stopping_) return;
+  for (std::size_t i = 0; i < size_; ++i) {
+    threads_.emplace_back([this] {
+      name_this_thread(name_);
       work();
     });
   }
+}
+
+std::size_t WorkPool::started() const {
+  std::lock_guard lock(mu_);
+  return threads_.size();
 }
 
 WorkPool::~WorkPool() {
@@ -40,7 +49,7 @@ void WorkPool::work() {
 }
 
 void WorkPool::for_each(std::size_t n, const std::function<void(std::size_t)>& fn) {
-  const std::size_t chunks = std::min(n, threads_.size() + 1);
+  const std::size_t chunks = std::min(n, size_ + 1);
   if (chunks <= 1) {
     for (std::size_t i = 0; i < n; ++i) fn(i);
     return;
@@ -56,6 +65,7 @@ void WorkPool::for_each(std::size_t n, const std::function<void(std::size_t)>& f
   std::latch done(static_cast<std::ptrdiff_t>(chunks - 1));
   {
     std::lock_guard lock(mu_);
+    start_locked();
     for (std::size_t c = 1; c < chunks; ++c) {
       tasks_.emplace_back([&, c] {
         run_chunk(c);

@@ -24,7 +24,13 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
                                 {"enable.auto.offset.store", "false"},
                                 {"auto.offset.reset", "earliest"},
                                 {"enable.partition.eof", "false"},
-                                {"fetch.wait.max.ms", "50"},
+                                // How long the broker holds a fetch that finds nothing new.
+                                // A record that arrives meanwhile answers it at once
+                                // (fetch.min.bytes 1), so this costs no latency; it only
+                                // sets how often an idle consumer asks. 50 ms made the five
+                                // services' consumers ~100 fetches/s and the broker ~85 ms
+                                // of CPU per second with nothing to do (bench/README.md).
+                                {"fetch.wait.max.ms", "500"},
                                 // librdkafka prefetches up to 64 MiB per consumer by default
                                 // (and fetches up to 50 MiB at once): most of a service's RSS
                                 // under a backlog. 1 MiB queued and 1 MiB per fetch is still

@@ -134,7 +134,10 @@ int Runtime::run() {
   });
 
   log::info("started", {{"port", std::to_string(port)}, {"dataDir", data_dir_}});
-  auto threads = static_cast<int>(settings_.integer("io-threads", 2, 1, 64));
+  // One I/O thread by default: several threads on one io_context hand completions to each
+  // other (a futex wake per request), which cost more CPU than the HTTP work itself; one
+  // thread served the closed-loop T1 as fast as two (bench/README.md).
+  auto threads = static_cast<int>(settings_.integer("io-threads", 1, 1, 64));
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([this] {
     name_this_thread("http-io");

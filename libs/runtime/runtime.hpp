@@ -20,7 +20,7 @@ namespace orderflow::runtime {
 // stop action for each thing it starts; run() blocks until SIGTERM/SIGINT and then stops
 // the HTTP server first and everything else in reverse order of registration.
 //
-// Settings: --http-port, --http-address, --data-dir, --io-threads, --blocking-threads (2),
+// Settings: --http-port, --http-address, --data-dir, --io-threads (1), --blocking-threads (2),
 // --malloc-arenas (2), --log-level,
 // --zipkin-url (ORDERFLOW_HTTP_PORT, ..., ORDERFLOW_ZIPKIN_URL: spans are exported there
 // when set).

@@ -13,6 +13,7 @@ namespace {
 
 TEST(WorkPool, RunsEveryIndexOnceAcrossTheCallerAndThePool) {
   WorkPool pool(3, "test-pool");
+  EXPECT_EQ(pool.started(), 0u) << "no thread before there is work to share";
   std::vector<std::atomic<int>> hits(1000);
   std::mutex mu;
   std::set<std::thread::id> threads;
@@ -25,6 +26,7 @@ TEST(WorkPool, RunsEveryIndexOnceAcrossTheCallerAndThePool) {
   EXPECT_TRUE(threads.contains(std::this_thread::get_id())) << "the caller takes a share";
   EXPECT_GT(threads.size(), 1u);
   EXPECT_LE(threads.size(), 4u);
+  EXPECT_EQ(pool.started(), 3u);
 }
 
 TEST(WorkPool, OneItemOrNoThreadsRunOnTheCaller) {
@@ -32,6 +34,7 @@ TEST(WorkPool, OneItemOrNoThreadsRunOnTheCaller) {
   std::thread::id ran;
   pool.for_each(1, [&](std::size_t) { ran = std::this_thread::get_id(); });
   EXPECT_EQ(ran, std::this_thread::get_id());
+  EXPECT_EQ(pool.started(), 0u) << "one item shares nothing: no thread started for it";
   WorkPool none(0, "test-pool");
   std::set<std::thread::id> threads;
   none.for_each(10, [&](std::size_t) { threads.insert(std::this_thread::get_id()); });
