@@ -6,7 +6,8 @@
 #      ephemeral range 32768-60999 cannot be taken by some client connection's local end);
 #   2. unit + integration tests: ctest --preset release; the storage and repository tests
 #      run on SQLite and, label "postgres", on a fresh database of that server;
-#   3. deployment files: pytest tests/deploy (Dockerfile, docker-compose config; no engine);
+#   3. deployment files: pytest tests/deploy (Dockerfile, docker-compose config; no engine),
+#      and the bench's report rendered from a saved result (pytest bench/tests);
 #   4. end-to-end tests: pytest tests/e2e, which runs its own copy of the five services
 #      (own run folder, free ports, an in-process SMTP server) on SQLite;
 #   5. the same stack on PostgreSQL (ORDERFLOW_DATABASE_URL, a fresh database): the order
@@ -64,8 +65,8 @@ failed=()
 info "unit + integration tests (ctest --preset release)"
 ORDERFLOW_TEST_DATABASE_URL="$test_db_url" ctest --preset release --output-on-failure || failed+=(ctest)
 
-info "deployment files (pytest tests/deploy: Dockerfile, docker-compose config)"
-.venv/bin/pytest tests/deploy -v || failed+=(deploy)
+info "deployment files (pytest tests/deploy: Dockerfile, docker-compose config) and the bench's report"
+.venv/bin/pytest tests/deploy bench/tests -v || failed+=(deploy)
 
 export ORDERFLOW_BUILD_DIR="${ORDERFLOW_BUILD_DIR:-$ORDERFLOW_ROOT/build/release}"
 info "end-to-end tests (pytest tests/e2e; SQLite)"
