@@ -31,11 +31,17 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
                                 // services' consumers ~100 fetches/s and the broker ~85 ms
                                 // of CPU per second with nothing to do (bench/README.md).
                                 {"fetch.wait.max.ms", "500"},
-                                // librdkafka prefetches up to 64 MiB per consumer by default
-                                // (and fetches up to 50 MiB at once): most of a service's RSS
-                                // under a backlog. 1 MiB queued and 1 MiB per fetch is still
-                                // ~1,000 records ahead of the workers (bench/README.md).
-                                {"queued.max.messages.kbytes", "1024"},
+                                // The prefetch: librdkafka's default is 64 MiB per consumer
+                                // (and fetches of up to 50 MiB), most of a service's RSS
+                                // under a backlog. But once the queue reaches this bound,
+                                // librdkafka 2.0 stops fetching for a whole second (its
+                                // 1 s blocking interval; fetch.queue.backoff.ms came in
+                                // 2.2), so a consumer that fell behind reads at most about
+                                // this much plus one fetch per second. 1 MiB held a backlog
+                                // drain to ~2,500 orders/s (half the machine idle, batches
+                                // arriving in one burst a second); 3 MiB holds more than a
+                                // second of the drain's records (bench/README.md "Catch-up").
+                                {"queued.max.messages.kbytes", "3072"},
                                 {"fetch.max.bytes", "1048576"},
                                 {"max.partition.fetch.bytes", "262144"},
                                 {"topic.metadata.refresh.interval.ms", "5000"},
