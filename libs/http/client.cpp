@@ -4,7 +4,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/detached.hpp>
+#include <charconv>
 #include <future>
+#include <optional>
+#include <tuple>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/url/parse.hpp>
 
@@ -14,6 +17,18 @@ namespace orderflow::http {
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// The endpoint when the host is an IP address (IPv6 in brackets or not) and the port a number.
+std::optional<asio::ip::tcp::endpoint> literal_endpoint(const Endpoint& to) {
+  std::string_view host = to.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  std::uint16_t port = 0;
+  auto [end, perr] = std::from_chars(to.port.data(), to.port.data() + to.port.size(), port);
+  if (ec || perr != std::errc() || end != to.port.data() + to.port.size()) return std::nullopt;
+  return asio::ip::tcp::endpoint(address, port);
+}
 
 }  // namespace
 
@@ -85,11 +100,19 @@ asio::awaitable<Result<Response>> Client::exchange(const Endpoint& to, Request& 
     const bool reused = stream != nullptr;
     if (!stream) {
       stream = std::make_unique<Stream>(ioc_);
-      asio::ip::tcp::resolver resolver(ioc_);
-      auto [rec, results] = co_await resolver.async_resolve(to.host, to.port, kTuple);
-      if (rec) co_return Error{"connect-failed", "resolve " + to.host + ": " + rec.message(), true};
-      stream->expires_at(expires);
-      auto [cec, ep] = co_await stream->async_connect(results, kTuple);
+      boost::system::error_code cec;
+      if (auto literal = literal_endpoint(to)) {
+        // An address needs no lookup: Asio resolves on a thread of its own, which a
+        // service talking to 127.0.0.1 or a pod IP would start for nothing.
+        stream->expires_at(expires);
+        std::tie(cec) = co_await stream->async_connect(*literal, kTuple);
+      } else {
+        asio::ip::tcp::resolver resolver(ioc_);
+        auto [rec, results] = co_await resolver.async_resolve(to.host, to.port, kTuple);
+        if (rec) co_return Error{"connect-failed", "resolve " + to.host + ": " + rec.message(), true};
+        stream->expires_at(expires);
+        std::tie(cec, std::ignore) = co_await stream->async_connect(results, kTuple);
+      }
       if (cec == beast::error::timeout) co_return Error{"timeout", "connect to " + key + " timed out", true};
       if (cec) co_return Error{"connect-failed", "connect to " + key + ": " + cec.message(), true};
       stream->socket().set_option(asio::ip::tcp::no_delay(true));

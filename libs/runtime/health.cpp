@@ -1,6 +1,6 @@
 #include "libs/runtime/health.hpp"
 
-#include "libs/common/thread_name.hpp"
+#include <boost/asio/post.hpp>
 
 namespace orderflow::runtime {
 
@@ -19,24 +19,29 @@ void HealthMonitor::add_details(std::string component, std::function<boost::json
   details_.emplace_back(std::move(component), std::move(details));
 }
 
-void HealthMonitor::start() {
-  {
-    std::lock_guard lock(mu_);
-    running_ = true;
-  }
-  thread_ = std::thread([this] {
-    name_this_thread("health");
-    loop();
-  });
+void HealthMonitor::start(boost::asio::io_context& io, boost::asio::thread_pool& pool) {
+  pool_ = &pool;
+  timer_ = std::make_unique<boost::asio::steady_timer>(io);
+  running_ = true;
+  boost::asio::post(io, [this] { schedule(); });
 }
 
 void HealthMonitor::stop() {
-  {
-    std::lock_guard lock(mu_);
-    running_ = false;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  // A round in hand finishes (the pool is joined before the monitor goes); none starts.
+  if (!running_.exchange(false) || !timer_) return;
+  boost::asio::post(timer_->get_executor(), [this] { timer_->cancel(); });
+}
+
+void HealthMonitor::schedule() {
+  if (!running_) return;
+  timer_->expires_after(interval_);
+  timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !running_) return;
+    boost::asio::post(*pool_, [this] {
+      check_now();
+      boost::asio::post(timer_->get_executor(), [this] { schedule(); });
+    });
+  });
 }
 
 void HealthMonitor::check_now() {
@@ -49,16 +54,6 @@ void HealthMonitor::check_now() {
     }
     std::lock_guard lock(mu_);
     results_.insert_or_assign(name, std::move(s));
-  }
-}
-
-void HealthMonitor::loop() {
-  std::unique_lock lock(mu_);
-  while (running_) {
-    lock.unlock();
-    check_now();
-    lock.lock();
-    cv_.wait_for(lock, interval_, [this] { return !running_; });
   }
 }
 

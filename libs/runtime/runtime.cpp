@@ -107,7 +107,7 @@ int Runtime::run() {
   auto port = server.start();
 
   health_.check_now();
-  health_.start();
+  health_.start(io_, blocking_);
 
   // The guard keeps io_.run() from returning when it runs out of work (the acceptor closed,
   // no request in flight) while stop actions still run: only the stopper ends the loop.

@@ -2,6 +2,8 @@
 // problem+json for protocol errors, keep-alive reuse and the client's deadline.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -128,6 +130,23 @@ TEST_F(ServerTest, ClientDeadlineIsATimeoutError) {
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().code, "timeout");
   EXPECT_TRUE(res.error().retryable);
+}
+
+TEST_F(ServerTest, AnAddressNeedsNoResolverThreadANameIsResolved) {
+  const auto threads = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/task"), std::filesystem::directory_iterator{});
+  };
+  const auto before = threads();
+  auto res = call(Verb::post, "/echo/ann", "x");  // http://127.0.0.1:<port>
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(threads(), before);  // Asio's resolver runs on a thread of its own; no lookup, no thread
+
+  Request req{Verb::post, "/echo/bob", 11};
+  req.body() = "y";
+  auto named = Endpoint::parse("http://localhost:" + endpoint_.port);
+  auto res2 = client_.send_blocking(named, std::move(req), std::chrono::seconds(5));
+  ASSERT_TRUE(res2) << res2.error().message;
+  EXPECT_EQ(boost::json::parse(res2->body()).at("name").as_string(), "bob");
 }
 
 TEST_F(ServerTest, ConnectionRefusedIsConnectFailed) {
