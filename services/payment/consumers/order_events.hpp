@@ -31,7 +31,7 @@ struct ChargePolicy final {
   std::chrono::milliseconds backoff_cap{2000};
   bool dlq_on_decline = false;              // ORDERFLOW_DLQ_ON_DECLINE (the original's behaviour)
   RetryPolicy retry;                        // rounds through payment-service.retry
-  std::size_t max_in_flight = 256;          // a batch's gateway calls at once (gateway-max-in-flight)
+  std::size_t max_in_flight = 512;          // a batch's gateway calls at once (gateway-max-in-flight)
 };
 
 // Consumes OrderCreated from order-events (and its delayed copies from
