@@ -33,15 +33,11 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
                                 {"fetch.wait.max.ms", "500"},
                                 // The prefetch: librdkafka's default is 64 MiB per consumer
                                 // (and fetches of up to 50 MiB), most of a service's RSS
-                                // under a backlog. But once the queue reaches this bound,
-                                // librdkafka 2.0 stops fetching for a whole second (its
-                                // 1 s blocking interval; fetch.queue.backoff.ms came in
-                                // 2.2), so a consumer that fell behind reads at most about
-                                // this much plus one fetch per second. 1 MiB held a backlog
-                                // drain to ~2,500 orders/s (half the machine idle, batches
-                                // arriving in one burst a second); 3 MiB holds more than a
-                                // second of the drain's records (bench/README.md "Catch-up").
-                                {"queued.max.messages.kbytes", "3072"},
+                                // under a backlog. 1 MiB and 1 MiB per fetch is ~1,000
+                                // records ahead; a fetcher that stops for a second when the
+                                // queue is full is woken by poll_batch (below), so the bound
+                                // does not cap a backlog's drain (bench/README.md).
+                                {"queued.max.messages.kbytes", "1024"},
                                 {"fetch.max.bytes", "1048576"},
                                 {"max.partition.fetch.bytes", "262144"},
                                 {"topic.metadata.refresh.interval.ms", "5000"},
@@ -102,13 +98,63 @@ std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
 
 std::vector<Record> Consumer::poll_batch(std::size_t max, std::chrono::milliseconds timeout) {
   std::vector<Record> batch;
-  // The first record may be waited for; the rest are what the fetcher already queued.
-  for (auto wait = static_cast<int>(timeout.count()); batch.size() < max; wait = 0) {
-    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(wait));
-    if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) break;
+  // The first record may be waited for; the rest are what the fetcher already queued. A
+  // queue still empty after 10 ms while the broker holds more for us is a stalled fetcher.
+  constexpr int kStalledAfterMs = 10;
+  const auto total = static_cast<int>(timeout.count());
+  std::unique_ptr<RdKafka::Message> first(consumer_->consume(std::min(total, kStalledAfterMs)));
+  if ((!first || first->err() == RdKafka::ERR__TIMED_OUT) && total > kStalledAfterMs) {
+    wake_stalled_fetcher();
+    first.reset(consumer_->consume(total - kStalledAfterMs));
+  }
+  for (auto msg = std::move(first); msg && msg->err() != RdKafka::ERR__TIMED_OUT;
+       msg.reset(consumer_->consume(0))) {
     if (auto r = to_record(*msg, group_id_)) batch.push_back(std::move(*r));
+    if (batch.size() >= max) break;
   }
   return batch;
+}
+
+// librdkafka 2.0 stops fetching for a whole second once its prefetch queue reaches
+// queued.max.messages.kbytes, and nothing wakes the fetcher when the application empties
+// the queue (2.2 added fetch.queue.backoff.ms; librdkafka issue #2879): a consumer behind a
+// backlog would read one queue's worth per second and then wait. Any request to a
+// partition's leader wakes the broker thread that fetches from it, and it then fetches at
+// once. So when a poll has found the queue empty for a while although the broker is known
+// to hold more than this consumer has taken (the high watermark of the last fetch response
+// is past the position), ask that leader for the partition's watermarks: two small
+// requests, at most every 20 ms, only while behind, and once per position (a partition
+// whose high watermark stays past what can be consumed, e.g. behind a transaction marker,
+// is not asked again).
+void Consumer::wake_stalled_fetcher() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_wake_ < std::chrono::milliseconds(20)) return;
+  last_wake_ = now;
+  std::vector<RdKafka::TopicPartition*> parts;
+  if (consumer_->assignment(parts) != RdKafka::ERR_NO_ERROR || parts.empty()) {
+    RdKafka::TopicPartition::destroy(parts);
+    return;
+  }
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  const RdKafka::TopicPartition* behind = nullptr;
+  if (consumer_->position(parts) == RdKafka::ERR_NO_ERROR) {
+    for (const auto* p : parts) {
+      const bool asked = p->offset() == woken_.offset && p->partition() == woken_.partition && p->topic() == woken_.topic;
+      if (p->offset() >= 0 && !asked &&
+          consumer_->get_watermark_offsets(p->topic(), p->partition(), &low, &high) == RdKafka::ERR_NO_ERROR &&
+          high > p->offset()) {
+        behind = p;
+        break;
+      }
+    }
+  }
+  if (behind != nullptr) {
+    ++fetcher_wakes_;
+    woken_ = {behind->topic(), behind->partition(), behind->offset()};
+    consumer_->query_watermark_offsets(behind->topic(), behind->partition(), &low, &high, 1000);
+  }
+  RdKafka::TopicPartition::destroy(parts);
 }
 
 void Consumer::store(const Record& record) { store_offset(record.topic, record.partition, record.offset + 1); }

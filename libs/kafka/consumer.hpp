@@ -46,11 +46,22 @@ class Consumer final {
   // Leaves the group after committing stored offsets. Idempotent.
   void close();
   const std::string& group_id() const { return group_id_; }
+  // How often a poll found the prefetch queue empty while behind and woke the fetcher
+  // (poll_batch; for tests and metrics).
+  std::uint64_t fetcher_wakes() const { return fetcher_wakes_.load(); }
 
  private:
   std::string group_id_;
   std::unique_ptr<ClientEvents> events_;  // outlives consumer_
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  void wake_stalled_fetcher();
+  std::chrono::steady_clock::time_point last_wake_{};
+  struct Position {
+    std::string topic;
+    std::int32_t partition = -1;
+    std::int64_t offset = -1;
+  } woken_;  // the last partition position a wake-up was for
+  std::atomic<std::uint64_t> fetcher_wakes_{0};
   bool closed_ = false;
 };
 

@@ -410,6 +410,38 @@ TEST_F(KafkaIntegration, LaterRecordsOfABlockedKeyWaitAndComeOutInOrderAfterARes
 
 // Batches: every wave holds each key at most once, a key's records come in order across
 // waves, and records of a backlog are decided many at a time.
+// librdkafka 2.0 stops fetching for a second once its prefetch queue is full; a consumer
+// behind a backlog many times that queue must not read one queue's worth per second.
+TEST_F(KafkaIntegration, AConsumerBehindABacklogLargerThanItsPrefetchKeepsFetching) {
+  const std::string topic = "it-prefetch-" + ids::uuid();
+  ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 1, 1}}));
+  constexpr int kRecords = 6000;  // ~6 MiB: ~24 fetches of 256 KiB, each over the queue's bound
+  std::vector<kafka::Record> records;
+  std::uint64_t seed = 42;
+  for (int i = 0; i < kRecords; ++i) {
+    kafka::Record r;
+    r.topic = topic;
+    r.key = "k" + std::to_string(i % 50);
+    r.value.resize(1000);  // incompressible: the fetch sizes count compressed bytes
+    for (auto& c : r.value) c = static_cast<char>('!' + (seed = seed * 6364136223846793005ULL + 1442695040888963407ULL) % 90);
+    records.push_back(std::move(r));
+  }
+  ASSERT_TRUE(producer_.send_all(std::move(records)));
+  auto config = broker();
+  config.properties["queued.max.messages.kbytes"] = "64";
+  kafka::Consumer consumer(config, "it-prefetch-" + ids::uuid(), {topic}, "it-prefetch");
+  std::size_t seen = 0;
+  // A liveness bound, not a timing: without the wake-up this backlog takes ~24 s (a second
+  // per fetch); with it, a fraction of one.
+  const auto until = std::chrono::steady_clock::now() + 15s;
+  while (seen < kRecords && std::chrono::steady_clock::now() < until) {
+    seen += consumer.poll_batch(500, 100ms).size();
+  }
+  consumer.close();
+  EXPECT_EQ(seen, static_cast<std::size_t>(kRecords));
+  EXPECT_GT(consumer.fetcher_wakes(), 0u);
+}
+
 TEST_F(KafkaIntegration, BatchLoopDecidesWavesOfDistinctKeysAndEachKeyInOrder) {
   const std::string topic = "it-batch-" + ids::uuid();
   ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 3, 1}}));
