@@ -90,24 +90,29 @@ std::optional<Record> to_record(RdKafka::Message& msg, const std::string& group)
 
 }  // namespace
 
+std::unique_ptr<RdKafka::Message> Consumer::consume_first(std::chrono::milliseconds timeout) {
+  // A queue still empty after 10 ms while the broker holds more for us is a stalled
+  // fetcher (wake_stalled_fetcher): woken, and the wait goes on.
+  constexpr int kStalledAfterMs = 10;
+  const auto total = static_cast<int>(timeout.count());
+  std::unique_ptr<RdKafka::Message> msg(consumer_->consume(std::min(total, kStalledAfterMs)));
+  if ((!msg || msg->err() == RdKafka::ERR__TIMED_OUT) && total > kStalledAfterMs) {
+    wake_stalled_fetcher();
+    msg.reset(consumer_->consume(total - kStalledAfterMs));
+  }
+  return msg;
+}
+
 std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
-  std::unique_ptr<RdKafka::Message> msg(consumer_->consume(static_cast<int>(timeout.count())));
+  auto msg = consume_first(timeout);
   if (!msg) return std::nullopt;
   return to_record(*msg, group_id_);
 }
 
 std::vector<Record> Consumer::poll_batch(std::size_t max, std::chrono::milliseconds timeout) {
   std::vector<Record> batch;
-  // The first record may be waited for; the rest are what the fetcher already queued. A
-  // queue still empty after 10 ms while the broker holds more for us is a stalled fetcher.
-  constexpr int kStalledAfterMs = 10;
-  const auto total = static_cast<int>(timeout.count());
-  std::unique_ptr<RdKafka::Message> first(consumer_->consume(std::min(total, kStalledAfterMs)));
-  if ((!first || first->err() == RdKafka::ERR__TIMED_OUT) && total > kStalledAfterMs) {
-    wake_stalled_fetcher();
-    first.reset(consumer_->consume(total - kStalledAfterMs));
-  }
-  for (auto msg = std::move(first); msg && msg->err() != RdKafka::ERR__TIMED_OUT;
+  // The first record may be waited for; the rest are what the fetcher already queued.
+  for (auto msg = consume_first(timeout); msg && msg->err() != RdKafka::ERR__TIMED_OUT;
        msg.reset(consumer_->consume(0))) {
     if (auto r = to_record(*msg, group_id_)) batch.push_back(std::move(*r));
     if (batch.size() >= max) break;

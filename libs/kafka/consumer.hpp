@@ -18,6 +18,7 @@
 
 namespace RdKafka {
 class KafkaConsumer;
+class Message;
 }
 
 namespace orderflow::kafka {
@@ -54,6 +55,7 @@ class Consumer final {
   std::string group_id_;
   std::unique_ptr<ClientEvents> events_;  // outlives consumer_
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<RdKafka::Message> consume_first(std::chrono::milliseconds timeout);
   void wake_stalled_fetcher();
   std::chrono::steady_clock::time_point last_wake_{};
   struct Position {
