@@ -35,7 +35,7 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id,
                                 // (and fetches of up to 50 MiB), most of a service's RSS
                                 // under a backlog. 1 MiB and 1 MiB per fetch is ~1,000
                                 // records ahead; a fetcher that stops for a second when the
-                                // queue is full is woken by poll_batch (below), so the bound
+                                // queue is full is woken by poll (below), so the bound
                                 // does not cap a backlog's drain (bench/README.md).
                                 {"queued.max.messages.kbytes", "1024"},
                                 {"fetch.max.bytes", "1048576"},

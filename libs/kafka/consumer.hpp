@@ -48,15 +48,17 @@ class Consumer final {
   void close();
   const std::string& group_id() const { return group_id_; }
   // How often a poll found the prefetch queue empty while behind and woke the fetcher
-  // (poll_batch; for tests and metrics).
+  // (poll, poll_batch; for tests and metrics).
   std::uint64_t fetcher_wakes() const { return fetcher_wakes_.load(); }
 
  private:
+  // The first message within `timeout`, waking a stalled fetcher after 10 ms (consumer.cpp).
+  std::unique_ptr<RdKafka::Message> consume_first(std::chrono::milliseconds timeout);
+  void wake_stalled_fetcher();
+
   std::string group_id_;
   std::unique_ptr<ClientEvents> events_;  // outlives consumer_
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::unique_ptr<RdKafka::Message> consume_first(std::chrono::milliseconds timeout);
-  void wake_stalled_fetcher();
   std::chrono::steady_clock::time_point last_wake_{};
   struct Position {
     std::string topic;
