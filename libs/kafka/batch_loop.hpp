@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -64,6 +66,18 @@ std::map<std::pair<std::string, std::int32_t>, std::int64_t> next_offsets(const 
 class BatchConsumerLoop final {
  public:
   using Handler = std::function<void(std::span<const Delivery>)>;
+  // A handler in two halves: start() sets a wave going (e.g. sends its gateway calls) and
+  // returns what finishes it (waits for the answers, records and announces the outcomes;
+  // empty when start() did everything). The loop then takes the next wave — polled without
+  // waiting — and starts it before finishing the first, so one wave's waiting overlaps the
+  // next one's work. Only waves with no key in common overlap (a wave sharing a key with
+  // the one in hand waits for it), waves finish in the order polled and offsets move only
+  // past finished waves: per-key order and the commit contract are the plain Handler's.
+  // At most one wave is in hand while the next starts.
+  using Finisher = std::function<void()>;
+  struct Pipelined final {
+    std::function<Finisher(std::span<const Delivery>)> start;
+  };
   struct Options final {
     std::size_t max_batch = 500;
     // Records the handler would do nothing with (e.g. event types that are not the
@@ -73,11 +87,20 @@ class BatchConsumerLoop final {
     // kafka_consumer_batch_records{consumer}: its mean is records per poll, so how much of
     // every per-batch cost a record pays); none when null.
     metrics::Registry* registry = nullptr;
-    // --consumer-max-batch N (ORDERFLOW_CONSUMER_MAX_BATCH).
+    // How long a batch may wait to fill while records are flowing: when the previous batch
+    // came less than two lingers ago, a poll that got its first record takes what arrives
+    // in the next `linger` too, so that at a moderate rate a transaction, an fsync and a
+    // produce request serve several records rather than one each. An isolated record (the
+    // previous one longer ago) is never held. 0: never wait.
+    std::chrono::milliseconds linger{0};
+    // --consumer-max-batch N (ORDERFLOW_CONSUMER_MAX_BATCH), --consumer-linger-ms
+    // (ORDERFLOW_CONSUMER_LINGER_MS).
     static Options from(const Settings& settings, std::size_t default_max_batch = 500);
   };
 
   BatchConsumerLoop(Consumer& consumer, Handler handler, std::string name, Options options,
+                    trace::Tracer* tracer = nullptr);
+  BatchConsumerLoop(Consumer& consumer, Pipelined handler, std::string name, Options options,
                     trace::Tracer* tracer = nullptr);
   ~BatchConsumerLoop();
   BatchConsumerLoop(const BatchConsumerLoop&) = delete;
@@ -88,18 +111,44 @@ class BatchConsumerLoop final {
   // comes back after a restart), then closes the consumer (commits stored offsets).
   void stop();
   bool healthy() const { return failing_.load() == 0; }
-  // Records polled so far and batches handled (for tests and metrics).
+  // Records polled so far, batches handled, and waves started while another was in hand
+  // (for tests and metrics).
   std::uint64_t records_polled() const { return records_polled_.load(); }
   std::uint64_t batches() const { return batches_.load(); }
+  std::uint64_t overlapped_waves() const { return overlapped_waves_.load(); }
 
  private:
+  // A poll batch and which of its records are decided.
+  struct Batch {
+    std::vector<Record> records;
+    std::vector<bool> done;
+  };
+  // A wave started and not yet finished.
+  struct InFlight {
+    std::shared_ptr<Batch> batch;
+    std::vector<std::size_t> wave;
+    std::vector<Delivery> deliveries;
+    std::vector<trace::Span> spans;
+    Finisher finish;
+    std::optional<std::string> error;  // start() threw
+  };
   void run();
-  // Hands the wave to the handler until it returns; false when stopping.
-  bool handle_wave(const std::vector<Record>& batch, const std::vector<std::size_t>& wave);
+  std::unique_ptr<InFlight> start_wave(std::shared_ptr<Batch> batch, std::vector<std::size_t> wave);
+  // Finishes the wave (handing it again until it succeeds after a failure), then moves its
+  // partitions' offsets past what is done; false when stopping.
+  bool finish_wave(InFlight& w);
+  // Lets a started wave's work end without storing its offsets (stopping behind a wave
+  // that did not finish).
+  void abandon(InFlight& w);
+  // Hands the wave to the handler, start to finish, until it succeeds; false when stopping.
+  // `failed`: the error of an attempt already made (logged, then a back-off first).
+  bool handle_wave(const std::vector<Record>& batch, const std::vector<std::size_t>& wave,
+                   std::optional<std::string> failed = std::nullopt);
   bool wait_backoff(std::chrono::milliseconds d);
+  void store_offsets(const Batch& batch);
 
   Consumer& consumer_;
-  Handler handler_;
+  Pipelined handler_;
   std::string name_;
   Options options_;
   trace::Tracer* tracer_;
@@ -107,6 +156,7 @@ class BatchConsumerLoop final {
   std::atomic<int> failing_{0};
   std::atomic<std::uint64_t> records_polled_{0};
   std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> overlapped_waves_{0};
   metrics::Histogram* batch_records_ = nullptr;  // options_.registry's, when given
   std::mutex mu_;
   std::condition_variable cv_;

@@ -109,13 +109,24 @@ std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
   return to_record(*msg, group_id_);
 }
 
-std::vector<Record> Consumer::poll_batch(std::size_t max, std::chrono::milliseconds timeout) {
+std::vector<Record> Consumer::poll_batch(std::size_t max, std::chrono::milliseconds timeout,
+                                         std::chrono::milliseconds fill) {
   std::vector<Record> batch;
-  // The first record may be waited for; the rest are what the fetcher already queued.
-  for (auto msg = consume_first(timeout); msg && msg->err() != RdKafka::ERR__TIMED_OUT;
-       msg.reset(consumer_->consume(0))) {
+  // The first record may be waited for; then what the fetcher already queued, and what it
+  // queues until `fill` after the first.
+  auto msg = consume_first(timeout);
+  const auto until = std::chrono::steady_clock::now() + fill;
+  while (msg) {
+    if (msg->err() == RdKafka::ERR__TIMED_OUT) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      if (batch.empty() || left.count() <= 0) break;
+      msg.reset(consumer_->consume(static_cast<int>(left.count())));
+      if (msg && msg->err() == RdKafka::ERR__TIMED_OUT) break;
+      continue;
+    }
     if (auto r = to_record(*msg, group_id_)) batch.push_back(std::move(*r));
     if (batch.size() >= max) break;
+    msg.reset(consumer_->consume(0));
   }
   return batch;
 }

@@ -7,8 +7,8 @@
 
 namespace orderflow::storage {
 
-GroupCommitter::GroupCommitter(Database& db, std::size_t max_batch)
-    : db_(db), max_batch_(max_batch == 0 ? 1 : max_batch) {}
+GroupCommitter::GroupCommitter(Database& db, std::size_t max_batch, std::chrono::microseconds linger)
+    : db_(db), max_batch_(max_batch == 0 ? 1 : max_batch), linger_(linger) {}
 
 GroupCommitter::~GroupCommitter() { stop(); }
 
@@ -52,6 +52,9 @@ void GroupCommitter::wake_committer_locked() {
       commit_loop();
     });
   }
+  // A committer holding a batch open is woken only when the batch is full (or stopping):
+  // the works of a linger cost no wake-up each.
+  if (lingering_ && queue_.size() < max_batch_ && !stopping_) return;
   // Under the lock: once the committer can see the item, this thread no longer touches
   // the committer (which may be destroyed as soon as the item is answered).
   queue_cv_.notify_one();
@@ -137,6 +140,14 @@ void GroupCommitter::commit_loop() {
   for (;;) {
     queue_cv_.wait(lock, [this] { return !busy_ && (stopping_ || !queue_.empty()); });
     if (queue_.empty()) return;  // stopping, and nothing left to answer
+    if (linger_.count() > 0 && !stopping_ && queue_.size() < max_batch_ &&
+        std::chrono::steady_clock::now() - last_commit_ < 2 * linger_) {
+      // Works are flowing: hold the batch open for more (busy_ stays false, but run() sees
+      // a non-empty queue and queues behind it).
+      lingering_ = true;
+      queue_cv_.wait_for(lock, linger_, [this] { return stopping_ || queue_.size() >= max_batch_; });
+      lingering_ = false;
+    }
     batch.clear();
     while (!queue_.empty() && batch.size() < max_batch_) {
       batch.push_back(std::move(queue_.front()));
@@ -145,6 +156,7 @@ void GroupCommitter::commit_loop() {
     busy_ = true;
     lock.unlock();
     commit_batch(batch);
+    last_commit_ = std::chrono::steady_clock::now();
     lock.lock();
     busy_ = false;
   }

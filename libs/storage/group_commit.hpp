@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -33,9 +34,11 @@ namespace orderflow::storage {
 //     change nothing after all can throw its own exception type and catch it around run().)
 //   - BEGIN, a savepoint or COMMIT failing: nothing of the batch is stored and every caller
 //     of the batch gets that error.
-//   - No timer, no artificial wait: while one batch is written and fsync'ed the next one
-//     queues up. Under light load a batch is one work (latency = one commit); under load
-//     batches grow and the fsync is shared.
+//   - No timer, no artificial wait by default: while one batch is written and fsync'ed the
+//     next one queues up. Under light load a batch is one work (latency = one commit); under
+//     load batches grow and the fsync is shared. With a linger, works that keep coming at a
+//     moderate rate (each alone would be a commit and an fsync) are gathered for up to that
+//     long on the committer thread.
 //
 // A work runs on the committer thread (or on run()'s caller's, see above) with the database
 // lock held and a transaction open: it must be pure database work — no db.lock() (it would deadlock), no Transaction of its
@@ -50,7 +53,11 @@ namespace orderflow::storage {
 class GroupCommitter final {
  public:
   // `db` must outlive the committer. max_batch: the most works one transaction holds.
-  explicit GroupCommitter(Database& db, std::size_t max_batch = 1024);
+  // linger: how long the committer thread may hold a batch open for more works while works
+  // are flowing (its previous commit ended less than two lingers ago); an isolated work is
+  // never held. 0 (the default): no wait at all, see above.
+  explicit GroupCommitter(Database& db, std::size_t max_batch = 1024,
+                          std::chrono::microseconds linger = std::chrono::microseconds(0));
   // stop(): every queued caller is answered first.
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
@@ -121,6 +128,9 @@ class GroupCommitter final {
 
   Database& db_;
   const std::size_t max_batch_;
+  const std::chrono::microseconds linger_;
+  std::chrono::steady_clock::time_point last_commit_{};  // committer thread only
+  bool lingering_ = false;  // the committer holds a batch open (queue_mu_): pushes do not wake it
   mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<std::shared_ptr<Item>> queue_;

@@ -28,7 +28,9 @@ int main(int argc, char** argv) {
     const std::string group = settings.str("consumer-group", "order-service");
 
     order::Probe probe(rt.metrics());
-    order::OrderRepository repo(storage::database_url(settings, rt.data_dir() + "/order-service.db"));
+    // --commit-linger-ms: new orders arriving at a moderate rate share a commit (and fsync).
+    order::OrderRepository repo(storage::database_url(settings, rt.data_dir() + "/order-service.db"), "order_service",
+                                1024, settings.millis("commit-linger-ms", 0));
     kafka::Producer producer(kafka_config, "order-service", &rt.metrics());
     if (auto s = kafka::ensure_topics(producer, {{events::kOrderEvents, partitions, replication},
                                                  {events::kPaymentEvents, partitions, replication},

@@ -19,6 +19,12 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPar
 
 T = TypeVar("T")
 
+# When this test session began (epoch ms, less a margin): a test that reads a shared topic
+# "from the beginning" reads from here, since everything it looks for was produced during
+# the session. A long-lived development broker holds millions of earlier records (bench
+# runs) that would take longer than any test's deadline to read.
+SESSION_STARTED_MS = int(time.time() * 1000) - 10_000
+
 HTTP_TIMEOUT = 10
 
 
@@ -226,8 +232,8 @@ def read_topic(bootstrap: str, topic: str, since_ms: int | None = None,
 
 def read_to_end(bootstrap: str, topic: str, want: Callable[[Record], bool] = lambda r: True,
                 timeout: float = 60) -> list[Record]:
-    """Every record of `topic` that `want` keeps, from the beginning to the end of now."""
-    return [r for r in read_topic(bootstrap, topic, timeout=timeout) if want(r)]
+    """Every record of `topic` that `want` keeps, from the session's start to the end of now."""
+    return [r for r in read_topic(bootstrap, topic, SESSION_STARTED_MS, timeout=timeout) if want(r)]
 
 
 def committed_offset(bootstrap: str, group: str, topic: str, partition: int) -> int:

@@ -14,7 +14,7 @@ import requests
 
 from conftest import ADMIN_TOKEN, ADMIN_TOKEN_NAME
 from support import (HTTP_TIMEOUT, Record, assert_problem, charges, committed_offset,
-                     gateway_attempts, read_topic, wait_until)
+                     gateway_attempts, read_topic, wait_until, SESSION_STARTED_MS)
 
 DLQ = "payment-service.dlq"
 # Gateway errors are retried for about a minute before the record reaches the DLQ.
@@ -61,7 +61,7 @@ def dlq_partitions(stack) -> list[dict]:
 
 def records_with_key(bootstrap: str, topic: str, key: str) -> list[Record]:
     """Every record of `topic` with this key, up to each partition's high watermark of now."""
-    return [r for r in read_topic(bootstrap, topic) if r.key == key]
+    return [r for r in read_topic(bootstrap, topic, SESSION_STARTED_MS) if r.key == key]
 
 
 # --------------------------------------------------------------------------- admin token

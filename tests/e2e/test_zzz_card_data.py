@@ -17,7 +17,7 @@ import pytest
 import requests
 from confluent_kafka.admin import AdminClient
 
-from support import HTTP_TIMEOUT, new_order, read_topic
+from support import HTTP_TIMEOUT, SESSION_STARTED_MS, new_order, read_topic
 
 # A digit run (optionally in groups of 4 split by one space or dash) not glued to letters
 # or digits: a hex trace id or a UUID does not yield false candidates.
@@ -88,14 +88,15 @@ def test_a_card_number_in_any_field_is_refused(stack, field):
 
 def _topic_bytes(bootstrap: str) -> tuple[int, dict[str, list[str]]]:
     """Every record of every orderflow topic (not Kafka's internal ones, nor the integration
-    tests' it-* topics), read to the end; returns the record count and what was found."""
+    tests' it-* topics) produced since the test session began, read to the end; returns the
+    record count and what was found."""
     topics = [t for t in AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics
               if t in ("order-events", "payment-events") or t.endswith((".dlq", ".retry"))]
     assert "order-events" in topics and "payment-service.dlq" in topics, topics
     found: dict[str, list[str]] = {}
     count = 0
     for topic in topics:
-        for r in read_topic(bootstrap, topic):
+        for r in read_topic(bootstrap, topic, SESSION_STARTED_MS):
             count += 1
             blob = "\n".join([r.key or "", *(f"{k}={v}" for k, v in r.headers.items())]).encode() + b"\n" + (r.value or b"")
             if hits := card_numbers(blob):

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <numeric>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -45,8 +47,10 @@ std::vector<kafka::Record> consume_until(const std::string& topic,
   kafka::Consumer consumer(broker(), "it-reader-" + ids::uuid(), {topic}, "it-reader");
   std::vector<kafka::Record> seen;
   auto until = std::chrono::steady_clock::now() + deadline;
+  // A poll's worth at a time: a long-lived broker's shared topics (payment-events, the DLQs)
+  // hold hundreds of thousands of records before the ones a test waits for.
   while (!done(seen) && std::chrono::steady_clock::now() < until) {
-    if (auto r = consumer.poll(200ms)) seen.push_back(std::move(*r));
+    for (auto& r : consumer.poll_batch(1000, 200ms)) seen.push_back(std::move(r));
   }
   consumer.close();
   return seen;
@@ -57,6 +61,14 @@ bool wait_until(const std::function<bool()>& done, std::chrono::seconds deadline
   auto until = std::chrono::steady_clock::now() + deadline;
   while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
   return done();
+}
+
+// How many values a handler recorded by key so far (under its mutex).
+std::size_t values_seen(std::mutex& mu, const std::map<std::string, std::vector<int>>& seen) {
+  std::lock_guard lock(mu);
+  std::size_t n = 0;
+  for (const auto& [k, v] : seen) n += v.size();
+  return n;
 }
 
 class KafkaIntegration : public ::testing::Test {
@@ -478,12 +490,7 @@ TEST_F(KafkaIntegration, BatchLoopDecidesWavesOfDistinctKeysAndEachKeyInOrder) {
     return o;
   }());
   loop.start();
-  auto total = [&] {
-    std::lock_guard lock(mu);
-    std::size_t n = 0;
-    for (const auto& [k, v] : seen) n += v.size();
-    return n;
-  };
+  auto total = [&] { return values_seen(mu, seen); };
   ASSERT_TRUE(wait_until([&] { return total() >= kKeys * kPerKey; })) << "handled " << total();
   loop.stop();
   EXPECT_FALSE(repeated_key) << "a key twice in one wave";
@@ -583,6 +590,100 @@ TEST_F(KafkaIntegration, BatchLoopRedeliversFromTheFirstUndecidedRecordAfterACra
   auto third = run_until(1);
   ASSERT_FALSE(third.empty());
   EXPECT_EQ(third.front(), "end") << "everything before it was committed";
+}
+
+// A pipelined handler: the next wave starts while the one in hand is unfinished, but only
+// when they share no key; waves finish in the order started; a finisher that fails is
+// handed its wave again; offsets move past finished waves only, so a restarted member
+// starts after everything.
+TEST_F(KafkaIntegration, PipelinedBatchLoopOverlapsWavesOfDistinctKeysOnly) {
+  const std::string topic = "it-batch-pipe-" + ids::uuid();
+  ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 1, 1}}));
+  // 128 records, read in batches of 8: every other batch repeats a key of the batch before
+  // it (record 16j+4 has record 16j-4's key), so half the batches may overlap the one before
+  // and half may not. A key's values count its records.
+  constexpr int kRecords = 128;
+  std::vector<std::string> keys;
+  std::map<std::string, int> per_key;
+  std::vector<kafka::Record> records;
+  for (int i = 0; i < kRecords; ++i) {
+    keys.push_back(i % 16 == 4 && i >= 16 ? keys[i - 8] : "k" + std::to_string(i));
+    kafka::Record r;
+    r.topic = topic;
+    r.key = keys.back();
+    r.value = std::to_string(per_key[r.key]++);
+    records.push_back(std::move(r));
+  }
+  ASSERT_TRUE(producer_.send_all(std::move(records)));
+  const std::string group = "it-batch-pipe-" + ids::uuid();
+  std::mutex mu;
+  std::map<std::string, std::vector<int>> seen;  // by key, as finished
+  std::vector<std::int64_t> finished;  // each finished wave's first offset
+  std::set<std::string> in_hand;       // keys of started, unfinished waves
+  int most_in_hand = 0, unfinished = 0;
+  bool shared_key = false, failed_once = false;
+  kafka::Consumer consumer(broker(), group, {topic}, "it-batch-pipe");
+  kafka::BatchConsumerLoop::Options options;
+  options.max_batch = 8;
+  kafka::BatchConsumerLoop loop(
+      consumer,
+      kafka::BatchConsumerLoop::Pipelined{[&](std::span<const kafka::Delivery> wave) -> kafka::BatchConsumerLoop::Finisher {
+        std::lock_guard lock(mu);
+        std::int64_t n = wave.front().record->offset;
+        std::vector<std::pair<std::string, int>> mine;
+        for (const auto& d : wave) {
+          n = std::min(n, d.record->offset);
+          shared_key |= !in_hand.insert(d.record->key).second;
+          mine.emplace_back(d.record->key, std::stoi(d.record->value));
+        }
+        most_in_hand = std::max(most_in_hand, ++unfinished);
+        return [&, n, mine] {
+          std::lock_guard lock(mu);
+          --unfinished;
+          for (const auto& [key, value] : mine) in_hand.erase(key);
+          // The wave that holds k12's second record fails once: it comes back whole.
+          const bool fails = !failed_once && std::any_of(mine.begin(), mine.end(), [](const auto& kv) {
+            return kv.first == "k12" && kv.second == 1;
+          });
+          if (fails) {
+            failed_once = true;
+            throw std::runtime_error("the database is briefly away");
+          }
+          finished.push_back(n);
+          for (const auto& [key, value] : mine) seen[key].push_back(value);
+        };
+      }},
+      "it-batch-pipe", options);
+  loop.start();
+  auto total = [&] { return values_seen(mu, seen); };
+  ASSERT_TRUE(wait_until([&] { return total() >= kRecords; })) << "finished " << total();
+  EXPECT_TRUE(wait_until([&] { return loop.healthy(); }));
+  loop.stop();
+  std::lock_guard lock(mu);
+  EXPECT_TRUE(failed_once);
+  EXPECT_FALSE(shared_key) << "two waves in hand with a key in common";
+  EXPECT_EQ(most_in_hand, 2) << "the next wave starts while one is in hand, and no more";
+  EXPECT_GT(loop.overlapped_waves(), 0u);
+  // A wave's first offset is past the previous wave's (each key's next record is in the
+  // next wave), so finishing in the order polled is finishing in ascending first offsets.
+  EXPECT_TRUE(std::is_sorted(finished.begin(), finished.end())) << "waves finish in the order polled";
+  ASSERT_EQ(seen.size(), per_key.size());
+  for (const auto& [key, values] : seen) {
+    std::vector<int> expected(per_key[key]);
+    std::iota(expected.begin(), expected.end(), 0);
+    EXPECT_EQ(values, expected) << key << ": each record once, in order";
+  }
+  // Everything was committed: a new member of the group starts after it.
+  kafka::Record end;
+  end.topic = topic;
+  end.key = "end";
+  end.value = "end";
+  ASSERT_TRUE(producer_.send_sync(std::move(end)));
+  kafka::Consumer again(broker(), group, {topic}, "it-batch-pipe");
+  std::optional<kafka::Record> first;
+  ASSERT_TRUE(wait_until([&] { return (first = first ? first : again.poll(200ms)).has_value(); }));
+  again.close();
+  EXPECT_EQ(first->value, "end");
 }
 
 // Ignored records never reach the handler, and a batch of only ignored records is

@@ -323,6 +323,36 @@ TEST_P(GroupCommitTest, SubmitAnswersAfterTheCommitWithoutBlockingTheCaller) {
   EXPECT_FALSE(names(*db_).contains("late"));
 }
 
+// With a linger, works that keep coming are gathered: after a commit on the committer
+// thread, the next works wait for more (without a wake-up each) until the batch is full.
+TEST_P(GroupCommitTest, ALingerGathersWorksThatKeepComingUntilTheBatchIsFull) {
+  // A linger far longer than the test: only a full batch (3 works) ends it.
+  GroupCommitter committer(*db_, 3, std::chrono::seconds(60));
+  std::atomic<int> answered{0};
+  auto done = [&](std::exception_ptr e) {
+    EXPECT_FALSE(e);
+    ++answered;
+  };
+  // The first work finds the committer idle, with no commit before it: committed at once.
+  committer.submit([](Database& db) { insert(db, "first"); }, done);
+  ASSERT_TRUE(eventually([&] { return answered.load() == 1; }));
+  EXPECT_EQ(committer.batches_committed(), 1u);
+  // Right behind it: held open for more, one work after another.
+  committer.submit([](Database& db) { insert(db, "a"); }, done);
+  committer.submit([](Database& db) { insert(db, "b"); }, done);
+  EXPECT_TRUE(eventually([&] { return committer.queued() == 2; }));
+  EXPECT_EQ(answered.load(), 1) << "two works of three: the batch is still open";
+  committer.submit([](Database& db) { insert(db, "c"); }, done);
+  ASSERT_TRUE(eventually([&] { return answered.load() == 4; })) << "a full batch is committed at once";
+  EXPECT_EQ(committer.batches_committed(), 2u) << "a, b and c in one transaction";
+  EXPECT_EQ(names(*db_), (std::set<std::string>{"first", "a", "b", "c"}));
+  // stop() ends a linger: what is queued is committed and answered.
+  committer.submit([](Database& db) { insert(db, "last"); }, done);
+  committer.stop();
+  EXPECT_EQ(answered.load(), 5);
+  EXPECT_TRUE(names(*db_).contains("last"));
+}
+
 TEST_P(GroupCommitTest, StopAnswersQueuedCallersThenRefusesWork) {
   constexpr int kCallers = 8;
   auto committer = std::make_unique<GroupCommitter>(*db_);

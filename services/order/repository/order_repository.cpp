@@ -112,8 +112,9 @@ auto retry_lost_race(Body&& body) {
 
 }  // namespace
 
-OrderRepository::OrderRepository(const std::string& url, const std::string& schema, std::size_t max_batch)
-    : db_(url, schema), payments_(db_), creates_(db_, max_batch) {
+OrderRepository::OrderRepository(const std::string& url, const std::string& schema, std::size_t max_batch,
+                                 std::chrono::microseconds commit_linger)
+    : db_(url, schema), payments_(db_), creates_(db_, max_batch, commit_linger) {
   auto lock = db_.lock();
   db_.migrate(kMigrations);
 }

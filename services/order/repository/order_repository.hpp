@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -100,9 +101,11 @@ class OrderRepository final {
   using CreateCallback = std::function<void(std::exception_ptr, CreateOutcome)>;
 
   // `url`: see storage::parse_url. `schema`: PostgreSQL schema of the tables.
-  // max_batch: the most orders one transaction holds.
+  // max_batch: the most orders one transaction holds. commit_linger: how long a batch of new
+  // orders may wait for more while orders keep coming (storage::GroupCommitter).
   explicit OrderRepository(const std::string& url, const std::string& schema = "order_service",
-                           std::size_t max_batch = 1024);
+                           std::size_t max_batch = 1024,
+                           std::chrono::microseconds commit_linger = std::chrono::microseconds(0));
 
   ~OrderRepository();
   OrderRepository(const OrderRepository&) = delete;

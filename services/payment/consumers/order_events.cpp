@@ -273,45 +273,59 @@ void OrderEventsConsumer::handle_record(const kafka::Record& record, std::option
                                 {"correlationId", ce.correlation_id}, {"traceId", trace.trace_id}});
 }
 
-void OrderEventsConsumer::charge_all(std::vector<BatchCharge>& charges) {
-  // At most max_in_flight calls at once: each answer starts the next (on the I/O thread).
-  const std::size_t kWindow = std::max<std::size_t>(1, policy_.max_in_flight);
-  const std::size_t n = charges.size();
-  if (n == 0) return;
-  std::mutex mu;
-  std::condition_variable all_done;
-  std::size_t next = std::min(n, kWindow);
-  std::size_t done = 0;
-  std::function<void(std::size_t)> launch = [&](std::size_t i) {
-    const auto started = std::chrono::steady_clock::now();
-    async_gateway_(charge_request(charges[i].req), [&, i, started](Result<http::Response> res) {
-      charges[i].seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      charges[i].response = std::move(res);
-      // Once the last answer is counted the waiter returns and everything captured by
-      // reference is gone: only a call taken from the queue (so not the last) goes on.
-      std::optional<std::size_t> mine;
-      {
-        std::lock_guard lock(mu);
-        if (next < n) mine = next++;
-        if (++done == n) all_done.notify_one();
-      }
-      if (mine) launch(*mine);
-    });
-  };
-  for (std::size_t i = 0; i < std::min(n, kWindow); ++i) launch(i);
+void OrderEventsConsumer::Round::wait() {
   std::unique_lock lock(mu);
-  all_done.wait(lock, [&] { return done == n; });
+  all_done.wait(lock, [&] { return answered == charges.size(); });
+}
+
+void OrderEventsConsumer::launch(const std::shared_ptr<Round>& round, std::size_t i) {
+  const auto started = std::chrono::steady_clock::now();
+  async_gateway_(charge_request(round->charges[i].req), [this, round, i, started](Result<http::Response> res) {
+    auto& c = round->charges[i];
+    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    c.response = std::move(res);
+    // The window's next call (of this round or a later one) goes out from here.
+    std::function<void()> next;
+    {
+      std::lock_guard lock(window_mu_);
+      if (waiting_.empty()) {
+        --in_flight_;
+      } else {
+        next = std::move(waiting_.front());
+        waiting_.pop_front();
+      }
+    }
+    {
+      std::lock_guard lock(round->mu);
+      if (++round->answered == round->charges.size()) round->all_done.notify_one();
+    }
+    if (next) next();
+  });
+}
+
+void OrderEventsConsumer::charge_all(const std::shared_ptr<Round>& round) {
+  const std::size_t window = std::max<std::size_t>(1, policy_.max_in_flight);
+  for (std::size_t i = 0; i < round->charges.size(); ++i) {
+    {
+      std::lock_guard lock(window_mu_);
+      if (in_flight_ >= window) {
+        waiting_.push_back([this, round, i] { launch(round, i); });
+        continue;
+      }
+      ++in_flight_;
+    }
+    launch(round, i);
+  }
 }
 
 void OrderEventsConsumer::handle_batch(std::span<const kafka::Delivery> wave, WorkPool* pool) {
-  // Records that take the per-record path (handle_record), with the first gateway answer
-  // when the batch already made that call.
-  struct OneByOne {
-    const kafka::Delivery* delivery;
-    std::optional<Result<http::Response>> first;
-  };
-  std::vector<OneByOne> one_by_one;
-  std::vector<BatchCharge> charges;
+  start_batch(wave, pool)();
+}
+
+std::function<void()> OrderEventsConsumer::start_batch(std::span<const kafka::Delivery> wave, WorkPool* pool) {
+  auto round = std::make_shared<Round>();
+  auto& charges = round->charges;
+  auto& one_by_one = round->one_by_one;
   for (const auto& d : wave) {
     const auto& record = *d.record;
     // DLQ replays, keys held behind a retry or the DLQ, undecodable records, retry copies
@@ -332,10 +346,18 @@ void OrderEventsConsumer::handle_batch(std::span<const kafka::Delivery> wave, Wo
                       d.context.traceparent(), decoded->ce.correlation_id};
     charges.push_back({&d, std::move(decoded->ce), std::move(*order), std::move(req), std::nullopt, 0});
   }
+  // Every charge at once on the event loop (the answers are counted there); the rest when
+  // the caller finishes the wave.
+  charge_all(round);
+  return [this, pool, round] { finish_batch(*round, pool); };
+}
 
-  // Every charge at once on the event loop; then the decided ones in one transaction, their
-  // records produced together, their flags set in one (deferred) transaction.
-  charge_all(charges);
+void OrderEventsConsumer::finish_batch(Round& round, WorkPool* pool) {
+  round.wait();
+  auto& charges = round.charges;
+  auto& one_by_one = round.one_by_one;
+  // The decided ones in one transaction, their records produced together, their flags set
+  // in one (deferred) transaction.
   std::vector<PaymentRow> rows;
   std::vector<std::string> dlq_reasons;
   std::vector<const BatchCharge*> decided;

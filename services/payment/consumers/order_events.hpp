@@ -1,7 +1,11 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <span>
@@ -63,6 +67,10 @@ class OrderEventsConsumer final {
   // held key, an undecodable record, an order decided before — takes the per-record path of
   // handle(), spread over `pool`'s threads when given.
   void handle_batch(std::span<const kafka::Delivery> wave, WorkPool* pool = nullptr);
+  // handle_batch in two halves (kafka::BatchConsumerLoop::Pipelined): sends the wave's
+  // charges and returns at once; the function it returns waits for their answers and does
+  // the rest. The deliveries must outlive that function's call.
+  std::function<void()> start_batch(std::span<const kafka::Delivery> wave, WorkPool* pool = nullptr);
   // Sends one request to the gateway without waiting; `done` runs on an I/O thread. Without
   // it, handle_batch() takes the per-record path for every record.
   using AsyncGateway = std::function<void(http::Request, std::function<void(Result<http::Response>)>)>;
@@ -93,7 +101,25 @@ class OrderEventsConsumer final {
   // The in-process attempts; `first`: attempt 1's answer when the call was already made.
   ChargeOutcome charge(const ChargeRequest& req, int& calls, std::optional<Result<http::Response>> first);
   Result<http::Response> call_gateway(http::Request req);
-  void charge_all(std::vector<BatchCharge>& charges);
+  // A wave's charges under way: answers counted as they come.
+  // A record that takes the per-record path (handle_record), with the first gateway answer
+  // when the batch already made that call.
+  struct OneByOne {
+    const kafka::Delivery* delivery;
+    std::optional<Result<http::Response>> first;
+  };
+  struct Round {
+    std::vector<BatchCharge> charges;
+    std::vector<OneByOne> one_by_one;
+    std::mutex mu;
+    std::condition_variable all_done;
+    std::size_t answered = 0;
+    void wait();
+  };
+  // Sends every charge of the round, at most max_in_flight calls at once across rounds.
+  void charge_all(const std::shared_ptr<Round>& round);
+  void launch(const std::shared_ptr<Round>& round, std::size_t i);
+  void finish_batch(Round& round, WorkPool* pool);
   // The row and records that announce a final outcome (and its DLQ copy, if any).
   Decision decide(const kafka::Record& record, const events::CloudEvent& ce, const events::OrderCreated& order,
                   int round, const std::string& first_failure, const ChargeOutcome& outcome,
@@ -116,6 +142,11 @@ class OrderEventsConsumer final {
   Sleeper sleeper_;
   kafka::KeyParking* parking_ = nullptr;
   AsyncGateway async_gateway_;
+  // The gateway window shared by the rounds under way: calls beyond max_in_flight wait here
+  // and are sent as answers come.
+  std::mutex window_mu_;
+  std::size_t in_flight_ = 0;
+  std::deque<std::function<void()>> waiting_;
 };
 
 }  // namespace orderflow::payment
