@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "libs/common/thread_name.hpp"
 #include "libs/kafka/client_events.hpp"
@@ -113,15 +114,16 @@ std::vector<Record> Consumer::poll_batch(std::size_t max, std::chrono::milliseco
                                          std::chrono::milliseconds fill) {
   std::vector<Record> batch;
   // The first record may be waited for; then what the fetcher already queued, and what it
-  // queues until `fill` after the first.
+  // queues until `fill` after the first: this thread sleeps through the fill rather than
+  // waking for each record that arrives meanwhile.
   auto msg = consume_first(timeout);
-  const auto until = std::chrono::steady_clock::now() + fill;
+  bool filled = fill.count() <= 0;
   while (msg) {
     if (msg->err() == RdKafka::ERR__TIMED_OUT) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-      if (batch.empty() || left.count() <= 0) break;
-      msg.reset(consumer_->consume(static_cast<int>(left.count())));
-      if (msg && msg->err() == RdKafka::ERR__TIMED_OUT) break;
+      if (batch.empty() || filled) break;
+      filled = true;
+      std::this_thread::sleep_for(fill);
+      msg.reset(consumer_->consume(0));
       continue;
     }
     if (auto r = to_record(*msg, group_id_)) batch.push_back(std::move(*r));

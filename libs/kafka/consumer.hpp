@@ -38,8 +38,8 @@ class Consumer final {
 
   std::optional<Record> poll(std::chrono::milliseconds timeout);
   // Up to `max` records: waits up to `timeout` for the first, then takes what is already
-  // fetched and what arrives within `fill` of the first (0: never waits to fill the batch).
-  // Empty when nothing came.
+  // fetched and, when that is not `max`, sleeps `fill` once and takes what arrived meanwhile
+  // (0: never waits to fill the batch). Empty when nothing came.
   std::vector<Record> poll_batch(std::size_t max, std::chrono::milliseconds timeout,
                                  std::chrono::milliseconds fill = std::chrono::milliseconds(0));
   // Marks `record` done: its offset + 1 is committed with the next commit.

@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
       log::warn("could not ensure topics", {{"error", s.error().message}});
     }
 
-    order::OutboxRelay relay(repo, producer, probe);
+    // On the blocking pool: a round holds one of its threads while it waits for Kafka's acks.
+    order::OutboxRelay relay(repo, producer, probe, rt.blocking_pool());
     auto wake_relay = [&relay] { relay.notify(); };
     order::PaymentEventsConsumer handler(repo, producer, probe, group, wake_relay);
     kafka::Consumer consumer(kafka_config, group, {events::kPaymentEvents}, "order-service", &rt.metrics());

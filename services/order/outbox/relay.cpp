@@ -1,46 +1,127 @@
 #include "services/order/outbox/relay.hpp"
 
+#include <boost/asio/post.hpp>
+#include <algorithm>
 #include <latch>
-#include <optional>
 
-#include "libs/common/thread_name.hpp"
-#include "libs/kafka/handle_record.hpp"
 #include "libs/observability/log.hpp"
 
 namespace orderflow::order {
 namespace {
 constexpr int kBatch = 500;
+// The safety net's interval: commits notify() the relay directly.
+constexpr auto kSafetyNet = std::chrono::milliseconds(500);
 }
 
-OutboxRelay::OutboxRelay(OrderRepository& repo, kafka::Producer& producer, Probe& probe)
-    : repo_(repo), producer_(producer), probe_(probe) {}
+OutboxRelay::OutboxRelay(OrderRepository& repo, kafka::Producer& producer, Probe& probe,
+                         boost::asio::thread_pool& pool)
+    : repo_(repo), producer_(producer), probe_(probe), pool_(pool), timer_(pool.get_executor()) {}
 
 OutboxRelay::~OutboxRelay() { stop(); }
 
 void OutboxRelay::start() {
-  running_ = true;
-  thread_ = std::thread([this] {
-    name_this_thread("outbox-relay");
-    run();
+  {
+    std::lock_guard lock(mu_);
+    if (started_ || stopping_) return;
+    started_ = true;
+    arm_timer_locked(kSafetyNet);
+  }
+  notify();
+}
+
+void OutboxRelay::arm_timer_locked(std::chrono::milliseconds after) {
+  timer_.expires_after(after);  // a wait already armed ends as operation_aborted
+  ++armed_;
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    // stop() waits for every armed wait's handler: `this` is alive here, and nothing below
+    // touches it once the lock is released.
+    std::unique_lock lock(mu_);
+    --armed_;
+    if (ec || stopping_) {
+      round_over_.notify_all();
+      return;
+    }
+    arm_timer_locked(kSafetyNet);
+    auto& pool = pool_;
+    if (start_round_locked()) {
+      lock.unlock();
+      boost::asio::post(pool, [this] { round(); });
+    }
   });
 }
 
-void OutboxRelay::stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (!running_) return;
-    running_ = false;
+bool OutboxRelay::start_round_locked() {
+  if (stopping_ || !started_) return false;
+  if (in_round_) {
+    pending_ = true;  // the round looks again before it ends
+    return false;
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  in_round_ = true;
+  pending_ = false;
+  return true;
 }
 
 void OutboxRelay::notify() {
   {
     std::lock_guard lock(mu_);
-    pending_ = true;
+    if (!start_round_locked()) return;
   }
-  cv_.notify_one();
+  boost::asio::post(pool_, [this] { round(); });
+}
+
+void OutboxRelay::round() {
+  for (;;) {
+    bool more = false;
+    bool failed = false;
+    try {
+      more = publish_batch();
+      backoff_ = std::chrono::milliseconds(100);
+      if (failures_) {
+        log::info("outbox relay recovered", {{"rounds", std::to_string(failures_->attempts() + 1)},
+                                             {"failedForS", failures_->failing_for()}});
+        failures_.reset();
+      }
+    } catch (const std::exception& e) {
+      failed = true;
+      if (!failures_) failures_.emplace();
+      if (failures_->failed()) {
+        log::error("outbox relay round failed; retrying",
+                   {{"error", e.what()}, {"rounds", std::to_string(failures_->attempts())},
+                    {"failingForS", failures_->failing_for()}});
+      }
+    }
+    std::lock_guard lock(mu_);
+    if (!stopping_ && !failed && (more || pending_)) {
+      pending_ = false;
+      continue;
+    }
+    if (failed && !stopping_) {
+      // The next round after the back-off (the timer is re-armed for the safety net then).
+      arm_timer_locked(backoff_);
+      backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(5000));
+    }
+    in_round_ = false;
+    round_over_.notify_all();
+    return;
+  }
+}
+
+void OutboxRelay::stop() {
+  {
+    std::unique_lock lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    timer_.cancel();
+    round_over_.wait(lock, [this] { return !in_round_ && armed_ == 0; });
+    if (!started_) return;
+  }
+  // Last round so a clean shutdown leaves nothing behind that could go now.
+  try {
+    while (publish_batch()) {
+    }
+  } catch (const std::exception& e) {
+    log::warn("outbox not drained at shutdown; it is published on next start", {{"error", e.what()}});
+  }
 }
 
 // Returns true when the batch was full (more may be waiting).
@@ -80,49 +161,6 @@ bool OutboxRelay::publish_batch() {
   if (delivered.size() != batch.size()) throw std::runtime_error("some outbox records were not delivered");
   probe_.outbox_backlog(batch.size() == kBatch ? repo_.outbox_size() : 0);
   return batch.size() == kBatch;
-}
-
-void OutboxRelay::run() {
-  auto backoff = std::chrono::milliseconds(100);
-  std::optional<kafka::FailureLog> failures;  // while rounds fail (a broker down, a full disk)
-  std::unique_lock lock(mu_);
-  while (running_) {
-    pending_ = false;
-    lock.unlock();
-    bool more = false;
-    bool failed = false;
-    try {
-      more = publish_batch();
-      backoff = std::chrono::milliseconds(100);
-      if (failures) {
-        log::info("outbox relay recovered", {{"rounds", std::to_string(failures->attempts() + 1)},
-                                             {"failedForS", failures->failing_for()}});
-        failures.reset();
-      }
-    } catch (const std::exception& e) {
-      failed = true;
-      if (!failures) failures.emplace();
-      if (failures->failed()) {
-        log::error("outbox relay round failed; retrying",
-                   {{"error", e.what()}, {"rounds", std::to_string(failures->attempts())},
-                    {"failingForS", failures->failing_for()}});
-      }
-    }
-    lock.lock();
-    if (more && !failed) continue;
-    // The poll interval is a safety net only: commits notify() the relay directly.
-    auto wait = failed ? backoff : std::chrono::milliseconds(500);
-    if (failed) backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-    cv_.wait_for(lock, wait, [this] { return pending_ || !running_; });
-  }
-  lock.unlock();
-  // Last round so a clean shutdown leaves nothing behind that could go now.
-  try {
-    while (publish_batch()) {
-    }
-  } catch (const std::exception& e) {
-    log::warn("outbox not drained at shutdown; it is published on next start", {{"error", e.what()}});
-  }
 }
 
 }  // namespace orderflow::order
