@@ -11,7 +11,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential g++ cmake ninja-build pkg-config git ca-certificates \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-      librdkafka-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libssl-dev \
+      librdkafka-dev libsqlite3-dev libjemalloc-dev libpq-dev libcurl4-openssl-dev libssl-dev \
       libgtest-dev libgmock-dev libbenchmark-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -30,7 +30,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       librdkafka1 librdkafka++1 libboost-json1.81.0 libboost-url1.81.0 \
-      libsqlite3-0 libpq5 libcurl4 libssl3 ca-certificates curl \
+      libsqlite3-0 libjemalloc2 libpq5 libcurl4 libssl3 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 orderflow \
  && useradd --system --uid 10001 --gid orderflow --home-dir /var/lib/orderflow \

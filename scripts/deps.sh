@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev  # Asio/Beast, JSON, URL
   librdkafka-dev       # Kafka client
   libsqlite3-dev       # service state, outbox (the default backend)
+  libjemalloc-dev      # the services' allocator (libs/runtime/allocator.cpp)
   libpq-dev            # the PostgreSQL backend (client library)
   postgresql-15        # a PostgreSQL server for the tests and scripts/postgres.sh
   libcurl4-openssl-dev # SMTP and webhook client

@@ -23,7 +23,8 @@ namespace {
 // glibc gives threads that allocate at once arenas of their own, up to 8 per core, and each
 // keeps what was freed in it: with a dozen threads (I/O, consumers, librdkafka's) most of a
 // service's resident memory was arena slack. A few arenas hold the same data; the threads
-// share their locks. Set before any thread starts (the blocking pool is next).
+// share their locks. Set before any thread starts (the blocking pool is next). A service
+// linked with jemalloc (allocator.cpp) does not use glibc's malloc: this changes nothing there.
 int limit_malloc_arenas(const Settings& settings) {
   const auto arenas = static_cast<int>(settings.integer("malloc-arenas", 2, 0, 64));
   if (arenas > 0) ::mallopt(M_ARENA_MAX, arenas);
