@@ -694,6 +694,50 @@ TEST_F(KafkaIntegration, PipelinedBatchLoopOverlapsWavesOfDistinctKeysOnly) {
   EXPECT_EQ(first->value, "end");
 }
 
+// A linger: while records are flowing, a poll that got its first record waits the linger
+// once and takes what arrived meanwhile, so records produced one by one are decided in one
+// wave; a record after a quiet spell is decided at once.
+TEST_F(KafkaIntegration, BatchLoopLingerGathersRecordsThatKeepComing) {
+  const std::string topic = "it-batch-linger-" + ids::uuid();
+  ASSERT_TRUE(kafka::ensure_topics(producer_, {{topic, 1, 1}}));
+  auto send = [&](const std::string& key) {
+    kafka::Record r;
+    r.topic = topic;
+    r.key = key;
+    r.value = key;
+    ASSERT_TRUE(producer_.send_sync(std::move(r)));
+  };
+  std::mutex mu;
+  std::vector<std::vector<std::string>> waves;
+  kafka::Consumer consumer(broker(), "it-batch-linger-" + ids::uuid(), {topic}, "it-batch-linger");
+  kafka::BatchConsumerLoop::Options options;
+  // Far longer than three acknowledged sends take: the test does not depend on timing.
+  options.linger = std::chrono::seconds(3);
+  kafka::BatchConsumerLoop loop(consumer, [&](std::span<const kafka::Delivery> wave) {
+    std::lock_guard lock(mu);
+    auto& w = waves.emplace_back();
+    for (const auto& d : wave) w.push_back(d.record->value);
+  }, "it-batch-linger", options);
+  loop.start();
+  auto decided = [&](std::size_t n) {
+    return wait_until([&] {
+      std::lock_guard lock(mu);
+      std::size_t total = 0;
+      for (const auto& w : waves) total += w.size();
+      return total >= n;
+    });
+  };
+  send("first");  // nothing before it: decided alone
+  ASSERT_TRUE(decided(1));
+  for (const char* key : {"a", "b", "c"}) send(key);  // one by one, each acknowledged
+  ASSERT_TRUE(decided(4));
+  loop.stop();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(waves.size(), 2u) << "the three records that kept coming in one wave";
+  EXPECT_EQ(waves[0], (std::vector<std::string>{"first"}));
+  EXPECT_EQ(waves[1], (std::vector<std::string>{"a", "b", "c"}));
+}
+
 // Ignored records never reach the handler, and a batch of only ignored records is
 // committed too: a restarted member starts after them.
 TEST_F(KafkaIntegration, BatchLoopSkipsIgnoredRecordsAndCommitsPastThem) {
