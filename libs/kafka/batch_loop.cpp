@@ -129,11 +129,11 @@ void BatchConsumerLoop::run() {
       batch->records = consumer_.poll_batch(options_.max_batch, std::chrono::milliseconds(100),
                                             flowing ? options_.linger : std::chrono::milliseconds(0));
     }
-    if (!batch->records.empty()) last_batch = std::chrono::steady_clock::now();
     if (batch->records.empty()) {
       if (!finish_in_hand()) return;  // stopping: what is not stored comes back after a restart
       continue;
     }
+    last_batch = std::chrono::steady_clock::now();
     records_polled_ += batch->records.size();
     if (batch_records_ != nullptr) batch_records_->observe(static_cast<double>(batch->records.size()));
     batch->done.resize(batch->records.size());
@@ -179,18 +179,23 @@ void BatchConsumerLoop::run() {
   finish_in_hand();  // stopping: the wave in hand is finished (or left for a restart)
 }
 
+void BatchConsumerLoop::open_spans(const std::vector<Record>& batch, const std::vector<std::size_t>& wave,
+                                   std::vector<Delivery>& deliveries, std::vector<trace::Span>& spans) {
+  deliveries.resize(wave.size());
+  spans.resize(wave.size());
+  for (std::size_t i = 0; i < wave.size(); ++i) {
+    const Record& record = batch[wave[i]];
+    auto [span, context] = detail::start_consumer_span(tracer_, record, consumer_.group_id());
+    span.tag("messaging.batch.message_count", std::to_string(wave.size()));
+    deliveries[i] = Delivery{&record, std::move(context)};
+    spans[i] = std::move(span);
+  }
+}
+
 std::unique_ptr<BatchConsumerLoop::InFlight> BatchConsumerLoop::start_wave(std::shared_ptr<Batch> batch,
                                                                            std::vector<std::size_t> wave) {
   auto w = std::make_unique<InFlight>();
-  w->deliveries.resize(wave.size());
-  w->spans.resize(wave.size());
-  for (std::size_t i = 0; i < wave.size(); ++i) {
-    const Record& record = batch->records[wave[i]];
-    auto [span, context] = detail::start_consumer_span(tracer_, record, consumer_.group_id());
-    span.tag("messaging.batch.message_count", std::to_string(wave.size()));
-    w->deliveries[i] = Delivery{&record, std::move(context)};
-    w->spans[i] = std::move(span);
-  }
+  open_spans(batch->records, wave, w->deliveries, w->spans);
   w->batch = std::move(batch);
   w->wave = std::move(wave);
   try {
@@ -265,13 +270,7 @@ bool BatchConsumerLoop::handle_wave(const std::vector<Record>& batch, const std:
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
   for (;;) {
-    for (std::size_t i = 0; i < wave.size(); ++i) {
-      const Record& record = batch[wave[i]];
-      auto [span, context] = detail::start_consumer_span(tracer_, record, consumer_.group_id());
-      span.tag("messaging.batch.message_count", std::to_string(wave.size()));
-      deliveries[i] = Delivery{&record, std::move(context)};
-      spans[i] = std::move(span);
-    }
+    open_spans(batch, wave, deliveries, spans);
     try {
       if (auto finish = handler_.start(deliveries)) finish();
       if (failed) {

@@ -133,6 +133,9 @@ class BatchConsumerLoop final {
     std::optional<std::string> error;  // start() threw
   };
   void run();
+  // A CONSUMER span and its context for each record of the wave.
+  void open_spans(const std::vector<Record>& batch, const std::vector<std::size_t>& wave,
+                  std::vector<Delivery>& deliveries, std::vector<trace::Span>& spans);
   std::unique_ptr<InFlight> start_wave(std::shared_ptr<Batch> batch, std::vector<std::size_t> wave);
   // Finishes the wave (handing it again until it succeeds after a failure), then moves its
   // partitions' offsets past what is done; false when stopping.
