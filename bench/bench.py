@@ -176,6 +176,18 @@ def batch_totals(stack: "Stack") -> dict[str, dict[str, list[float]]]:
     return out
 
 
+def order_counts(stack: "Stack") -> tuple[int, int] | None:
+    """(orders placed, orders final) so far by order-service's own count (orders_total by the
+    status each order entered: PENDING; CONFIRMED or FAILED), from its /actuator/prometheus."""
+    try:
+        with urllib.request.urlopen(f"http://{stack.urls['order-service']}/actuator/prometheus", timeout=5) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return None
+    by = {m.group(1): float(m.group(2)) for m in re.finditer(r'^orders_total\{status="([^"]+)"\} (\S+)$', text, re.M)}
+    return int(by.get("PENDING", 0)), int(by.get("CONFIRMED", 0) + by.get("FAILED", 0))
+
+
 def broker_requests(bootstrap: str) -> dict[str, float]:
     """Requests the broker has served so far, by type (Produce, Fetch, ...), from its JMX
     exporter (scripts/kafka.sh: the Kafka port - 2021, ORDERFLOW_KAFKA_JMX_PORT); empty when
@@ -196,7 +208,8 @@ def requests_per_order(before: dict[str, float], after: dict[str, float], orders
     """Broker requests per confirmed order between two broker_requests(): Produce, Fetch and all."""
     if not before or not after:
         return {}
-    delta = {k: v - before.get(k, 0.0) for k, v in after.items()}
+    # The broker counts every fetch as "Fetch" and again as "FetchConsumer" or "FetchFollower".
+    delta = {k: v - before.get(k, 0.0) for k, v in after.items() if k not in ("FetchConsumer", "FetchFollower")}
     return {"Produce": delta.get("Produce", 0.0) / orders, "Fetch": delta.get("Fetch", 0.0) / orders,
             "all": sum(delta.values()) / orders}
 
@@ -456,6 +469,101 @@ DRAIN_GROUPS = {
     "payment-service-retry": ["payment-service.retry"],
 }
 FINAL_EVENTS = ("OrderConfirmed", "OrderFailed")
+# alerting-service's group reads every dead letter topic (SPEC §4: "<service>.dlq").
+ALERTING_GROUP = "alerting-service"
+# The pipeline's batch consumer loops (service, loop label of kafka_consumer_batch_records)
+# and the topic each reads: the work an order causes is done when each has read its topic
+# to the end.
+PIPELINE_LOOPS = {("payment-service", "order-events"): "order-events",
+                  ("notification-service", "order-events"): "order-events",
+                  ("order-service", "payment-events"): "payment-events"}
+
+
+def topic_ends(consumer, topic: str) -> dict[int, int]:
+    """The end offset of each partition of `topic` (empty when it does not exist yet)."""
+    from confluent_kafka import TopicPartition
+
+    md = consumer.list_topics(topic, timeout=10).topics.get(topic)
+    if md is None or md.error is not None:
+        return {}
+    return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in md.partitions}
+
+
+def skip_leftovers(bootstrap: str) -> dict[str, int]:
+    """Before the bench's stack starts: commits the end of every topic its consumer groups
+    read. The stack starts with empty databases, so records an earlier run (a bench, the
+    tests, `make run`) left unconsumed are another system's events: read, they would be
+    charged, mailed or dead-lettered again inside this run's measurements (a notification-
+    service that fell behind in one bench started the next with that backlog). Returns how
+    many records each group skips; a group with members (a stack running) is left alone."""
+    from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    probe = Consumer({"bootstrap.servers": bootstrap, "group.id": "orderflow-bench-probe", "enable.auto.commit": False})
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    skipped: dict[str, int] = {}
+    try:
+        topics = probe.list_topics(timeout=10).topics
+        groups = dict(DRAIN_GROUPS)
+        groups[ALERTING_GROUP] = [t for t in topics if t.endswith(".dlq")]
+        for group, names in groups.items():
+            ends = {(t, p): off for t in names for p, off in topic_ends(probe, t).items()}
+            if not ends:
+                continue
+            parts = [TopicPartition(t, p) for (t, p) in ends]
+            try:
+                committed = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group, parts)])
+                before = {(tp.topic, tp.partition): tp.offset for tp in committed[group].result(timeout=10).topic_partitions}
+                behind = sum(end - max(0, before.get(tp, -1)) for tp, end in ends.items()
+                             if before.get(tp, -1) < end)
+                if behind == 0:
+                    continue
+                admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(
+                    group, [TopicPartition(t, p, off) for (t, p), off in ends.items()])])[group].result(timeout=10)
+                skipped[group] = behind
+            except Exception as e:  # noqa: BLE001 - a group in use: measured as it is
+                log(f"could not move {group} past earlier runs' records: {e}")
+    finally:
+        probe.close()
+    return skipped
+
+
+class Settle:
+    """Waits, after a measured run, until the pipeline's consumers have read their topics to
+    the end (PIPELINE_LOOPS: records each loop received since the stack started, from its
+    kafka_consumer_batch_records, against what the topic grew by), so a run's CPU per order
+    includes the work its orders caused in every service (notification-service's emails
+    trail the OrderConfirmed that ends T1) and none of it spills into the next run."""
+
+    def __init__(self, bootstrap: str):
+        from confluent_kafka import Consumer
+
+        self.probe = Consumer({"bootstrap.servers": bootstrap, "group.id": "orderflow-bench-probe",
+                               "enable.auto.commit": False})
+        self.start = self._ends()
+
+    def _ends(self) -> dict[str, int]:
+        return {t: sum(topic_ends(self.probe, t).values()) for t in set(PIPELINE_LOOPS.values())}
+
+    def behind(self, stack: "Stack") -> dict[str, int]:
+        ends, got = self._ends(), batch_totals(stack)
+        return {f"{svc}/{loop}": int(ends[t] - self.start[t] - got.get(svc, {}).get(loop, [0, 0])[1])
+                for (svc, loop), t in PIPELINE_LOOPS.items()}
+
+    def wait(self, stack: "Stack", timeout: float = 300) -> float:
+        """Seconds waited; raises if the consumers are still behind after `timeout`."""
+        t0 = time.monotonic()
+        while True:
+            behind = self.behind(stack)
+            if all(v <= 0 for v in behind.values()):
+                break
+            if time.monotonic() - t0 > timeout:
+                raise RuntimeError(f"consumers still behind after {timeout:.0f} s: {behind}")
+            time.sleep(0.1)
+        return time.monotonic() - t0
+
+    def close(self) -> None:
+        self.probe.close()
 
 
 def drain_topic_ends(bootstrap: str, topic: str) -> dict[int, int]:
@@ -473,9 +581,15 @@ def drain_topic_ends(bootstrap: str, topic: str) -> dict[int, int]:
 
 class DrainEventReader:
     """Reads order-events from given offsets on a thread of its own and keeps the order id
-    (the record key) of every OrderCreated and the monotonic time each order's first
-    OrderConfirmed / OrderFailed was seen. Exact: the backlog's orders are the OrderCreated
-    keys read before the consumers restart, and the drain ends with the last of them final."""
+    (the record key) of every OrderCreated and the time (the record's timestamp: when
+    order-service produced it, wall clock) of each order's first OrderConfirmed /
+    OrderFailed. Exact: the backlog's orders are the OrderCreated keys read before the
+    consumers restart, and the drain ends with the last of them final.
+
+    pause() / resume(): while the backlog drains the reader waits, and catches up after.
+    Reading ~200,000 records in Python costs the 2-core machine a share of a core that the
+    drain would otherwise have; record timestamps make the figure independent of when the
+    reader sees them."""
 
     def __init__(self, bootstrap: str, start: dict[int, int]):
         import threading
@@ -489,13 +603,23 @@ class DrainEventReader:
         self.created: set[str] = set()
         self.final: dict[str, float] = {}
         self.stopping = threading.Event()
+        self.reading = threading.Event()
+        self.reading.set()
+        self.cpu_s = 0.0  # the reader thread's own CPU (time.thread_time), for the report
         self.thread = threading.Thread(target=self._run, name="drain-reader", daemon=True)
         self.thread.start()
 
+    def pause(self) -> None:
+        self.reading.clear()
+
+    def resume(self) -> None:
+        self.reading.set()
+
     def _run(self) -> None:
         while not self.stopping.is_set():
+            if not self.reading.wait(0.1):
+                continue
             msgs = self.consumer.consume(2000, 0.1)
-            seen = time.monotonic()
             created, final = [], []
             for m in msgs:
                 if m.error() or m.key() is None:
@@ -504,12 +628,13 @@ class DrainEventReader:
                 if ce_type == "OrderCreated":
                     created.append(m.key().decode())
                 elif ce_type in FINAL_EVENTS:
-                    final.append(m.key().decode())
+                    final.append((m.key().decode(), m.timestamp()[1] / 1000.0))
             if created or final:
                 with self.lock:
                     self.created.update(created)
-                    for k in final:
-                        self.final.setdefault(k, seen)
+                    for k, ts in final:
+                        self.final.setdefault(k, ts)
+            self.cpu_s = time.thread_time()
         self.consumer.close()
 
     def counts(self) -> tuple[int, int]:
@@ -524,6 +649,11 @@ class DrainEventReader:
         with self.lock:
             return sum(1 for o in orders if o not in self.final)
 
+    def final_by(self, ts: float) -> int:
+        """Orders whose first final event has a timestamp at or before `ts`."""
+        with self.lock:
+            return sum(1 for t in self.final.values() if t <= ts)
+
     def last_final(self, orders: set[str]) -> float:
         with self.lock:
             return max(self.final[o] for o in orders)
@@ -537,14 +667,14 @@ class DrainSampler:
     """Every `interval` s on a thread of its own: each consumer group's lag (end offsets −
     committed offsets, summed over the partitions of its topics, from the broker), the RSS
     of each service (VmRSS, pids read from the run folder: restarted services change pid),
-    and how many orders are final."""
+    and how many orders are placed and final (order-service's counts, order_counts())."""
 
-    def __init__(self, bootstrap: str, stack: "Stack", reader: DrainEventReader, interval: float = 1.0):
+    def __init__(self, bootstrap: str, stack: "Stack", interval: float = 1.0):
         import threading
 
         from confluent_kafka import Consumer
 
-        self.bootstrap, self.stack, self.reader, self.interval = bootstrap, stack, reader, interval
+        self.bootstrap, self.stack, self.interval = bootstrap, stack, interval
         self.probe = Consumer({"bootstrap.servers": bootstrap, "group.id": "orderflow-bench-drain-probe",
                                "enable.auto.commit": False})
         self.samples: list[dict] = []
@@ -598,7 +728,7 @@ class DrainSampler:
     def _run(self) -> None:
         while not self.stopping.is_set():
             t = time.monotonic()
-            created, final = self.reader.counts()
+            created, final = order_counts(self.stack) or (None, None)
             self.samples.append({"t": t, "lag": self._lag(), "rss": self._rss(), "created": created, "final": final})
             self.stopping.wait(max(0.0, self.interval - (time.monotonic() - t)))
 
@@ -634,7 +764,7 @@ def drain_run(stack: "Stack", bin_dir: Path, bootstrap: str, orders: int, new_ra
                               capture_output=True, text=True)
         if stop.returncode != 0:
             raise RuntimeError(f"stack.sh down {DRAIN_STOPPED} failed:\n{stop.stdout}\n{stop.stderr}")
-        sampler = DrainSampler(bootstrap, stack, reader)
+        sampler = DrainSampler(bootstrap, stack)
         target = stack.urls["order-service"]
         log(f"drain: placing {orders} orders with {', '.join(DRAIN_STOPPED)} stopped")
         t_place = time.monotonic()
@@ -646,6 +776,13 @@ def drain_run(stack: "Stack", bin_dir: Path, bootstrap: str, orders: int, new_ra
         out["placing_s"] = time.monotonic() - t_place
         backlog = reader.snapshot_created()
         out["backlog"] = len(backlog)
+        # The reader waits while the backlog drains (DrainEventReader); order-service's own
+        # count says when it is nearly done.
+        reader.pause()
+        counts0 = order_counts(stack)
+        if counts0 is None:
+            raise RuntimeError("order-service's /actuator/prometheus does not answer")
+        harness0 = time.process_time()
 
         # The outage ends: new orders keep coming (open loop, stopped by SIGUSR1 once the
         # backlog is drained), the consumers start again.
@@ -658,7 +795,8 @@ def drain_run(stack: "Stack", bin_dir: Path, bootstrap: str, orders: int, new_ra
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(0.2)  # its SIGUSR1 handler is installed before it sends
         c0, m0 = ProcStats(pids0).cpu(), machine_jiffies()
-        t0 = time.monotonic()
+        newload_cpu0 = proc_cpu_seconds(newload.pid)
+        t0, t0_wall = time.monotonic(), time.time()
         log(f"drain: starting {', '.join(DRAIN_STOPPED)} again")
         up = subprocess.run([str(ROOT / "scripts" / "stack.sh"), "up", *DRAIN_STOPPED], env=stack.env,
                             capture_output=True, text=True)
@@ -666,27 +804,40 @@ def drain_run(stack: "Stack", bin_dir: Path, bootstrap: str, orders: int, new_ra
             raise RuntimeError(f"stack.sh up {DRAIN_STOPPED} failed:\n{up.stdout}\n{up.stderr}")
         restarted = drain_pids(stack, DRAIN_STOPPED)
         deadline = t0 + max(300, orders / 50)
-        while reader.unfinished(backlog) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        t_seen = time.monotonic()
+        counts = counts0
+        while time.monotonic() < deadline:
+            counts = order_counts(stack) or counts
+            if counts[1] - counts0[1] >= len(backlog):
+                break
+            time.sleep(0.2)
+        # CPU and machine over the drain, to the moment order-service counts the backlog's
+        # worth of orders final; the orders final by its count meanwhile.
+        t1 = time.monotonic()
         cpu1 = ProcStats(pids0).cpu()
         cpu1.update(ProcStats(restarted).cpu())  # new processes: all their CPU is the drain's
         m1 = machine_jiffies()
+        finals = max(1, counts[1] - counts0[1])
+        # What the bench itself used meanwhile (the lag sampler, the new orders' load generator).
+        out["harness_cores"] = ((time.process_time() - harness0) + proc_cpu_seconds(newload.pid) - newload_cpu0) / (t1 - t0)
+        reader.resume()
+        while reader.unfinished(backlog) and time.monotonic() < deadline:
+            time.sleep(0.1)
         hwm = ProcStats(restarted).peak_rss()
         out["unfinished"] = reader.unfinished(backlog)
-        end = reader.last_final(backlog) if not out["unfinished"] else t_seen
+        end_wall = reader.last_final(backlog) if not out["unfinished"] else time.time()
+        end = end_wall - t0_wall + t0
         newload.send_signal(signal.SIGUSR1)
         new_out, new_err = newload.communicate(timeout=60)
         sys.stderr.write(new_err)
         newload = None
         samples = sampler.stop()
         sampler = None
-        created, final = reader.counts()
+        final = reader.final_by(end_wall)
         out["drain_s"] = end - t0
         out["drain_per_s"] = len(backlog) / out["drain_s"]
         out["final_during_drain"] = final  # the backlog and the new orders final by then
         out["final_per_s"] = final / out["drain_s"]
-        out["cpu_us_per_order"] = {s: (cpu1[s] - c0.get(s, 0.0)) / max(1, final) * 1e6 for s in cpu1}
+        out["cpu_us_per_order"] = {s: (cpu1[s] - c0.get(s, 0.0)) / finals * 1e6 for s in cpu1}
         out["machine_busy"] = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
         window = [x for x in samples if t0 <= x["t"] <= end + 1]
         out["peak_rss_mib"] = {}
@@ -728,6 +879,9 @@ def drain_rows(r: dict) -> list[tuple[str, str, str, str]]:
                  "", ""))
     rows.append(("   final orders/s in drain (+ new)", f"{d['final_per_s']:.0f}/s ({d['final_during_drain']})", "", ""))
     rows.append(("   unfinished after drain", str(d["unfinished"]), "0", ""))
+    if "harness_cores" in d:
+        rows.append(("   the bench's own CPU in drain", f"{d['harness_cores']:.0%} of a core (lag sampler, new-order load)",
+                     "", ""))
     at = pipeline_cpu(d["cpu_us_per_order"])
     rows.append(("   CPU/order in drain, machine busy", f"{at:.0f} us (svcs+broker), {d['machine_busy']:.0%}",
                  "closed loop", ratio(at, pipeline_cpu(r["stack"]["cpu_us_per_order"]))))
@@ -753,7 +907,8 @@ def plot_drain(ax, r: dict) -> None:
         ys = [s["lag"].get(group) for s in d["samples"]]
         if any(y for y in ys if y):
             ax.plot(xs, [float("nan") if y is None else y for y in ys], label=f"lag {group}")
-    ax.plot(xs, [s["created"] - s["final"] for s in d["samples"]], ":", color="black",
+    ax.plot(xs, [float("nan") if s["created"] is None else s["created"] - s["final"] for s in d["samples"]], ":",
+            color="black",
             label="orders placed, not yet final (backlog + new)")
     ax.axvline(0, color="grey", ls="--", lw=0.8)
     ax.axvline(d["drain_s"], color="grey", ls="--", lw=0.8)
@@ -843,6 +998,11 @@ def table(r: dict) -> str:
         rows.append(("   T1 ceiling from the baselines", f"{floor['ceiling_per_s']:.0f}/s ({floor['us_per_order']:.0f} us/order)",
                      "0.2 K" if K else "", ratio(floor["ceiling_per_s"], 0.2 * K) if K else "-"))
     rows.append(("   unconfirmed after drain", str(mx["kafka"]["missing"]), "0", ""))
+    if "settle_s" in mx:
+        rows.append(("   every consumer caught up", f"{mx['settle_s']:.1f} s after the last confirmation", "", ""))
+    if r.get("skipped_leftovers"):
+        rows.append(("   earlier runs' records skipped", ", ".join(f"{g} {n}" for g, n in r["skipped_leftovers"].items()),
+                     "", ""))
     if "t4" in st:
         t4 = st["t4"]["kafka"]
         rows.append(("T4 confirmed/s, gateway 50 ms", f"{t4['confirmed_per_s_overall']:.0f}/s", "target 5000",
@@ -1018,6 +1178,10 @@ def main() -> int:
             env["ORDERFLOW_MAIL_DIR"] = str(mail_dir)
         result["mail_dir"] = env.get("ORDERFLOW_MAIL_DIR", "run folder (disk)")
         stack = Stack(run_dir, bootstrap, env)
+        if skipped := skip_leftovers(bootstrap):
+            log(f"skipped records earlier runs left unconsumed: {skipped}")
+        result["skipped_leftovers"] = skipped
+        settle = Settle(bootstrap)
         up_t0 = time.monotonic()
         stack.up()
         start_to_healthy = time.monotonic() - up_t0
@@ -1031,6 +1195,7 @@ def main() -> int:
             peer.warm_up(sys.modules[__name__], bin_dir, target, bootstrap, result["peer"]["warmup"]["seconds"])
         else:
             loadgen(bin_dir, target, "warm-up", 300, 2 if args.quick else 5, 8, kafka=bootstrap, warmup=0, drain=20)
+        settle.wait(stack)
         cpu0 = stats.cpu()
         threads0 = {svc: thread_table(pid) for svc, pid in watched.items() if svc in SERVICES}
         batches0, requests0 = batch_totals(stack), broker_requests(bootstrap)
@@ -1039,6 +1204,7 @@ def main() -> int:
         # T1 = confirmed / (first send .. last confirmation) with the pipeline saturated.
         mx = loadgen(bin_dir, target, "T1 closed", 0, duration, args.connections, kafka=bootstrap, warmup=0,
                      drain=300, max_requests=3000 if args.quick else 20000)
+        mx["settle_s"] = settle.wait(stack)
         cpu1 = stats.cpu()
         orders = max(1, mx["kafka"]["confirmed"])
         cpu_per_order = {s: (cpu1[s] - cpu0[s]) / orders * 1e6 for s in cpu1}
@@ -1056,6 +1222,7 @@ def main() -> int:
             c0, m0, b0, q0 = stats.cpu(), machine_jiffies(), batch_totals(stack), broker_requests(bootstrap)
             o = loadgen(bin_dir, target, f"open {what}", rate, duration, args.connections,
                         kafka=bootstrap, drain=60)
+            o["settle_s"] = settle.wait(stack)
             c1, m1 = stats.cpu(), machine_jiffies()
             o["records_per_batch"] = records_per_batch(b0, batch_totals(stack))
             n = max(1, o["kafka"]["confirmed"])
@@ -1071,6 +1238,8 @@ def main() -> int:
                          kafka=bootstrap, warmup=0, drain=300, max_requests=1000 if args.quick else 5000)
         finally:
             set_faults(gateway, {"latencyMs": 0})
+        t4["settle_s"] = settle.wait(stack)
+        settle.close()
         result["stack"] = {
             "max": mx, "open": opens, "t4": t4, "cpu_us_per_order": cpu_per_order,
             "cpu_us_per_order_total": sum(v for s, v in cpu_per_order.items() if s in SERVICES),

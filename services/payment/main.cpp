@@ -64,9 +64,9 @@ int main(int argc, char** argv) {
     policy.attempts = static_cast<int>(settings.integer("charge-attempts", 3, 1, 20));
     policy.backoff_base = settings.millis("retry-backoff-ms", 100);
     policy.dlq_on_decline = settings.boolean("dlq-on-decline", false);
-    // A whole batch's charges in one round (consumer-max-batch is 500): with fewer, a batch
-    // waits for the gateway twice or more (measured: T4 0.65 x T1 with 256, 0.75 with 512).
-    // The window is shared by the two waves a pipelined loop may have under way.
+    // Both waves' charges at once (a pipelined loop has up to two under way, of up to
+    // consumer-max-batch = 200 records each): with fewer, a wave waits for the gateway twice
+    // or more (measured with one wave of 500: T4 0.65 x T1 with 256, 0.75 with 512).
     policy.max_in_flight = static_cast<std::size_t>(settings.integer("gateway-max-in-flight", 512, 1, 4096));
     policy.retry.rounds = static_cast<int>(settings.integer("retry-rounds", 5, 1, 100));
     policy.retry.base = settings.millis("retry-topic-backoff-ms", 4000);

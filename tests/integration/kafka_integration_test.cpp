@@ -49,10 +49,15 @@ std::vector<kafka::Record> consume_until(const std::string& topic,
   kafka::Consumer consumer(broker(), "it-reader-" + ids::uuid(), {topic}, "it-reader");
   std::vector<kafka::Record> seen;
   auto until = std::chrono::steady_clock::now() + deadline;
-  // A poll's worth at a time: a long-lived broker's shared topics (payment-events, the DLQs)
-  // hold hundreds of thousands of records before the ones a test waits for.
+  // A poll's worth at a time, keeping only records produced since this test program
+  // started (a minute's slack for clocks): a long-lived broker's shared topics
+  // (payment-events, the DLQs) hold hundreds of thousands of records before the ones a test
+  // waits for, and `done` looks at everything kept after every poll.
+  static const std::int64_t since_ms = now_epoch_ms() - 60'000;
   while (!done(seen) && std::chrono::steady_clock::now() < until) {
-    for (auto& r : consumer.poll_batch(1000, 200ms)) seen.push_back(std::move(r));
+    for (auto& r : consumer.poll_batch(1000, 200ms)) {
+      if (r.timestamp_ms == 0 || r.timestamp_ms >= since_ms) seen.push_back(std::move(r));
+    }
   }
   consumer.close();
   return seen;
