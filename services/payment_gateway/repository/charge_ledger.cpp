@@ -203,8 +203,24 @@ LedgerOutcome ChargeLedger::charge_once(const std::string& key, const ChargeRequ
       .run();
 
   if (charge_id) {
-    out.charge = find_locked(*charge_id);
-    if (!out.charge) throw storage::DbError("charge " + *charge_id + " vanished", storage::DbError::Kind::kCorrupt);
+    // What the rows just written hold (find_locked() would read the same back): one query
+    // a charge fewer inside the group commit.
+    const bool ok = out.decision.kind == ChargeDecision::Kind::kSucceed;
+    ChargeRecord c;
+    c.id = *charge_id;
+    c.idempotency_key = key;
+    c.order_id = request.order_id;
+    c.amount = Money::from_minor(request.amount.minor());
+    c.currency = request.currency;
+    c.status = ok ? "succeeded" : "failed";
+    if (!ok) {
+      c.failure_code = out.decision.code;
+      c.failure_decline_code = out.decision.decline_code;
+      c.failure_message = out.decision.message;
+    }
+    c.created_ms = now_ms;
+    c.attempts = out.attempt;
+    out.charge = std::move(c);
   }
   return out;
 }

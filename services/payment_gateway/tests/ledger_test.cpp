@@ -22,6 +22,23 @@ ChargeLedger::Decide real_decisions(const ChargeRequest& r) {
   return [source = r.source](int attempt) { return decide_charge(source, attempt); };
 }
 
+// A first charge's answer is built from what was written, not read back: it must say
+// exactly what the ledger holds (and replays later).
+void expect_as_stored(ChargeLedger& ledger, const ChargeRecord& answered) {
+  auto stored = ledger.find(answered.id);
+  ASSERT_TRUE(stored) << answered.id;
+  EXPECT_EQ(stored->idempotency_key, answered.idempotency_key);
+  EXPECT_EQ(stored->order_id, answered.order_id);
+  EXPECT_EQ(stored->amount.minor(), answered.amount.minor());
+  EXPECT_EQ(stored->currency, answered.currency);
+  EXPECT_EQ(stored->status, answered.status);
+  EXPECT_EQ(stored->failure_code, answered.failure_code);
+  EXPECT_EQ(stored->failure_decline_code, answered.failure_decline_code);
+  EXPECT_EQ(stored->failure_message, answered.failure_message);
+  EXPECT_EQ(stored->created_ms, answered.created_ms);
+  EXPECT_EQ(stored->attempts, answered.attempts);
+}
+
 class LedgerTest : public ::testing::TestWithParam<storage::Backend> {
  protected:
   void SetUp() override { ORDERFLOW_SKIP_WITHOUT(tmp_); }
@@ -44,6 +61,7 @@ TEST_P(LedgerTest, StoresASuccessAndReplaysIt) {
   EXPECT_TRUE(first.charge->succeeded());
   EXPECT_EQ(first.charge->id.rfind("ch_", 0), 0u);
   EXPECT_EQ(first.charge->amount.str(), "25.00");
+  expect_as_stored(ledger_, *first.charge);
 
   auto again = charge("o-1", r);
   EXPECT_EQ(again.use, KeyUse::kReplay);
@@ -71,6 +89,7 @@ TEST_P(LedgerTest, DeclineIsStoredAsAFailedChargeAndReplayed) {
   EXPECT_EQ(first.charge->status, "failed");
   EXPECT_EQ(first.charge->failure_code, "insufficient_funds");
   EXPECT_EQ(first.charge->failure_decline_code, "insufficient_funds");
+  expect_as_stored(ledger_, *first.charge);
   auto again = charge("o-2", r);
   EXPECT_EQ(again.use, KeyUse::kReplay);
   EXPECT_EQ(again.charge->id, first.charge->id);
@@ -103,6 +122,7 @@ TEST_P(LedgerTest, FlakyCountsAttemptsPerKey) {
   ASSERT_TRUE(third.charge);
   EXPECT_TRUE(third.charge->succeeded());
   EXPECT_EQ(third.charge->attempts, 3);
+  expect_as_stored(ledger_, *third.charge);
   EXPECT_EQ(charge("o-4", r).use, KeyUse::kReplay);
 
   // A different key starts its own count.
