@@ -779,6 +779,7 @@ def drain_run(stack: "Stack", bin_dir: Path, bootstrap: str, orders: int, new_ra
         # The reader waits while the backlog drains (DrainEventReader); order-service's own
         # count says when it is nearly done.
         reader.pause()
+        reader_cpu0 = reader.cpu_s
         counts0 = order_counts(stack)
         if counts0 is None:
             raise RuntimeError("order-service's /actuator/prometheus does not answer")
@@ -833,6 +834,8 @@ def drain_run(stack: "Stack", bin_dir: Path, bootstrap: str, orders: int, new_ra
         samples = sampler.stop()
         sampler = None
         final = reader.final_by(end_wall)
+        # What reading the drain's records costs the bench (after the drain now, not during it).
+        out["reader_cpu_s"] = reader.cpu_s - reader_cpu0
         out["drain_s"] = end - t0
         out["drain_per_s"] = len(backlog) / out["drain_s"]
         out["final_during_drain"] = final  # the backlog and the new orders final by then
@@ -882,6 +885,9 @@ def drain_rows(r: dict) -> list[tuple[str, str, str, str]]:
     if "harness_cores" in d:
         rows.append(("   the bench's own CPU in drain", f"{d['harness_cores']:.0%} of a core (lag sampler, new-order load)",
                      "", ""))
+    if "reader_cpu_s" in d:
+        rows.append(("   reading the drain's events (after it)", f"{d['reader_cpu_s']:.1f} s of CPU",
+                     "drain", f"{d['reader_cpu_s'] / d['drain_s']:.2f}"))
     at = pipeline_cpu(d["cpu_us_per_order"])
     rows.append(("   CPU/order in drain, machine busy", f"{at:.0f} us (svcs+broker), {d['machine_busy']:.0%}",
                  "closed loop", ratio(at, pipeline_cpu(r["stack"]["cpu_us_per_order"]))))

@@ -18,7 +18,8 @@
 # ORDERFLOW_KAFKA_DIR (<run dir>/kafka), ORDERFLOW_KAFKA_HEAP (512m),
 # ORDERFLOW_KAFKA_WAIT_S (90), ORDERFLOW_KAFKA_JMX_PORT (Kafka port - 2021, i.e. 7071:
 # Prometheus' JMX exporter agent serves the broker's metrics at http://127.0.0.1:<port>/metrics;
-# 0 = no agent).
+# 0 = no agent), ORDERFLOW_KAFKA_NETWORK_THREADS (2) and ORDERFLOW_KAFKA_IO_THREADS (4): the
+# broker's num.network.threads and num.io.threads (bench/README.md measures fewer).
 #
 # A single node also has a SASL_SSL listener (SCRAM-SHA-256 over TLS) at port + 3 (9095;
 # ORDERFLOW_KAFKA_SASL_PORT, 0 = none), so the services' security settings can be tried
@@ -229,8 +230,8 @@ $failover
 # A development broker: keep a day of data, small segments.
 log.retention.hours=24
 log.segment.bytes=67108864
-num.network.threads=2
-num.io.threads=4
+num.network.threads=${ORDERFLOW_KAFKA_NETWORK_THREADS:-2}
+num.io.threads=${ORDERFLOW_KAFKA_IO_THREADS:-4}
 EOF
   cat >"$LOG4J" <<'EOF'
 log4j.rootLogger=INFO, stdout
