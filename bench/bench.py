@@ -568,13 +568,12 @@ class Settle:
 
 def drain_topic_ends(bootstrap: str, topic: str) -> dict[int, int]:
     """The end offset of each partition of `topic` now."""
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import Consumer
 
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "orderflow-bench-drain-probe",
                   "enable.auto.commit": False})
     try:
-        md = c.list_topics(topic, timeout=10).topics[topic]
-        return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in md.partitions}
+        return topic_ends(c, topic)
     finally:
         c.close()
 
