@@ -590,14 +590,14 @@ class DrainEventReader:
     drain would otherwise have; record timestamps make the figure independent of when the
     reader sees them."""
 
-    def __init__(self, bootstrap: str, start: dict[int, int]):
+    def __init__(self, bootstrap: str, start: dict[int, int], topic: str = "order-events"):
         import threading
 
         from confluent_kafka import Consumer, TopicPartition
 
         self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "orderflow-bench-drain",
                                   "enable.auto.commit": False, "enable.partition.eof": False})
-        self.consumer.assign([TopicPartition("order-events", p, off) for p, off in start.items()])
+        self.consumer.assign([TopicPartition(topic, p, off) for p, off in start.items()])
         self.lock = threading.Lock()
         self.created: set[str] = set()
         self.final: dict[str, float] = {}
@@ -1169,10 +1169,11 @@ def main() -> int:
         log("H: hello-world handler on the same server")
         result["baselines"]["hello"] = hello_baseline(bin_dir, args.quick, args.connections)
 
+        drain_orders = args.drain_orders if args.drain_orders is not None else (20000 if args.quick else 100000)
         if args.peer:
             log("the Spring Boot peer (bench/peer.py), before orderflow's stack: its T1 sets both open-loop rates")
             result["peer"] = peer.measure(sys.modules[__name__], bin_dir, run_dir / "peer", bootstrap, args.quick,
-                                          duration, args.connections)
+                                          duration, args.connections, drain_orders=drain_orders)
         log("the stack (scripts/stack.sh up)")
         # The .eml drop stands in for the SMTP server a deployment hands emails to (another
         # machine): on tmpfs by default, so the figures are the pipeline's and not this disk's
@@ -1254,7 +1255,6 @@ def main() -> int:
             "start_to_healthy_s": start_to_healthy,
             "warmup_s": result["peer"]["warmup"]["seconds"] if "peer" in result else (2 if args.quick else 5),
         }
-        drain_orders = args.drain_orders if args.drain_orders is not None else (20000 if args.quick else 100000)
         if drain_orders > 0:
             log(f"D: catch-up after an outage ({drain_orders} orders)")
             result["drain"] = drain_run(stack, bin_dir, bootstrap, drain_orders, args.drain_new_rate,

@@ -302,8 +302,9 @@ def loadgen(b, bin_dir, target, label, rate, duration, connections, bootstrap, t
 
 
 def measure(b, bin_dir: Path, run_dir: Path, bootstrap: str, quick: bool, duration: float, connections: int,
-            fractions=(0.25, 0.5), warmup_s: float | None = None) -> dict:
-    """The peer's figures, as bench.py measures orderflow's stack. `b` is the bench module."""
+            fractions=(0.25, 0.5), warmup_s: float | None = None, drain_orders: int = 0) -> dict:
+    """The peer's figures, as bench.py measures orderflow's stack. `b` is the bench module.
+    drain_orders > 0: also the catch-up figure (drain()), after the others."""
     jars_ = build()
     log(f"built {', '.join(p.name for p in jars_.values())}")
     stack = PeerStack(run_dir, bootstrap, bin_dir, b.BENCH_ADMIN_TOKEN)
@@ -339,15 +340,86 @@ def measure(b, bin_dir: Path, run_dir: Path, bootstrap: str, quick: bool, durati
             o["fraction_of_peer_t1"] = frac
             opens.append(o)
         rss = stats.peak_rss()
+        drained = drain(b, bin_dir, stack, bootstrap, drain_orders, 2 * connections, stats) if drain_orders > 0 else None
         return {
             "topic_prefix": stack.prefix, "healthy_after_s": stack.healthy_after_s, "warmup": warm, "max": mx,
-            "open": opens, "cpu_us_per_order": cpu_per_order,
+            "open": opens, "cpu_us_per_order": cpu_per_order, "drain": drained,
+            "peak_rss_mib_with_drain": {s: v / 2**20 for s, v in stats.peak_rss().items() if s != b.BROKER},
             "peak_rss_mib": {s: v / 2**20 for s, v in rss.items() if s != b.BROKER},
             "emails": stack.emails_sent(),
             "spring_boot": "3.5.7", "java": java_version(),
         }
     finally:
         stack.down()
+
+
+def listeners(stack: PeerStack, app: str, action: str) -> dict:
+    """POST /admin/listeners/{pause,resume} of one app (ListenerControl in the peer's events
+    module): every @KafkaListener container paused or resumed, the JVM left running."""
+    req = urllib.request.Request(f"http://{stack.url(app)}/admin/listeners/{action}", data=b"", method="POST")
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())
+
+
+def drain(b, bin_dir: Path, stack: PeerStack, bootstrap: str, orders: int, connections: int,
+          stats) -> dict:
+    """The catch-up figure, as bench.drain_run measures orderflow's: the peer's consumers are
+    down while `orders` orders are placed, then start again, and the drain is timed from that
+    moment to the last of those orders final (its OrderConfirmed / OrderFailed record's
+    timestamp). "Down" here is every @KafkaListener of the three apps paused — Spring Kafka's
+    container pause: the JVMs stay up and their JIT warm; orderflow's two consuming services
+    are stopped and started instead (C++ has no warm-up to lose). No new orders arrive during
+    the peer's drain (orderflow's gets 100/s more). The end is found from the topic's end
+    offsets (every order adds two records: OrderCreated and its outcome), and the reader that
+    dates each order's final event waits meanwhile, as in drain_run."""
+    topic = stack.order_events
+    start = b.drain_topic_ends(bootstrap, topic)
+    reader = b.DrainEventReader(bootstrap, start, topic)
+    target = stack.url("order-service")
+    out: dict = {"orders": orders, "how": "listener containers paused (JVMs warm)"}
+    try:
+        for app in APPS:
+            listeners(stack, app, "pause")
+        log(f"drain: placing {orders} orders with every listener paused")
+        t_place = time.monotonic()
+        placed = b.loadgen(bin_dir, target, "peer drain: backlog", 0, 3600, connections, warmup=0, max_requests=orders)
+        out["placed"] = {k: placed[k] for k in ("sent", "ok", "errors", "status", "achieved_rps", "l1")}
+        b.wait_for(lambda: reader.counts()[0] >= placed["ok"], "the backlog's OrderCreated records",
+                   max(60, orders / 200))
+        out["placing_s"] = time.monotonic() - t_place
+        backlog = reader.snapshot_created()
+        out["backlog"] = len(backlog)
+        reader.pause()
+        records0 = sum(b.drain_topic_ends(bootstrap, topic).values())
+        c0, m0 = stats.cpu(), b.machine_jiffies()
+        t0, t0_wall = time.monotonic(), time.time()
+        log("drain: resuming every listener")
+        for app in APPS:
+            listeners(stack, app, "resume")
+        deadline = t0 + max(300, orders / 50)
+        while time.monotonic() < deadline and sum(b.drain_topic_ends(bootstrap, topic).values()) < records0 + len(backlog):
+            time.sleep(0.5)
+        t1 = time.monotonic()
+        c1, m1 = stats.cpu(), b.machine_jiffies()
+        reader.resume()
+        while reader.unfinished(backlog) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        out["unfinished"] = reader.unfinished(backlog)
+        end_wall = reader.last_final(backlog) if not out["unfinished"] else time.time()
+        out["drain_s"] = end_wall - t0_wall
+        out["drain_per_s"] = len(backlog) / out["drain_s"]
+        out["cpu_window_s"] = t1 - t0
+        out["cpu_us_per_order"] = {s: (c1[s] - c0[s]) / max(1, len(backlog)) * 1e6 for s in c1}
+        out["machine_busy"] = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
+        log(f"drain: {len(backlog)} orders in {out['drain_s']:.1f} s = {out['drain_per_s']:.0f}/s")
+        return out
+    finally:
+        reader.stop()
+        for app in APPS:  # whatever happened, the peer consumes again
+            try:
+                listeners(stack, app, "resume")
+            except OSError:
+                pass
 
 
 def java_version() -> str:
@@ -421,6 +493,17 @@ def table(r: dict, b) -> str:
         if oo and "cpu_us_per_order" in oo:
             add(f"   CPU/order all incl. broker {lbl}", b.pipeline_cpu(oo["cpu_us_per_order"]),
                 sum(po["cpu_us_per_order"].values()), lambda v: f"{v:.0f} us")
+    do, dp = r.get("drain"), pe.get("drain")
+    if dp:
+        add(f"D  drain orders/s ({dp['backlog']} backlog)", do["drain_per_s"] if do else None, dp["drain_per_s"],
+            lambda v: f"{v:.0f}/s")
+        add("   unfinished after the drain", do["unfinished"] if do else None, dp["unfinished"], str, ratio=False)
+        add("   CPU/order in the drain, all incl. broker", b.pipeline_cpu(do["cpu_us_per_order"]) if do else None,
+            sum(dp["cpu_us_per_order"].values()), lambda v: f"{v:.0f} us")
+        rss_d = pe.get("peak_rss_mib_with_drain", {})
+        add("   peak RSS, all services, with the drain (MiB)",
+            sum(do["peak_rss_mib"].values()) if do else None, sum(rss_d.values()) if rss_d else None,
+            lambda v: f"{v:.0f}")
     add("start to every service healthy", st.get("start_to_healthy_s"), pe["healthy_after_s"], lambda v: f"{v:.1f} s")
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]

@@ -130,3 +130,43 @@ def test_outcomes_dlt_and_one_email_each(stack, smtp):
         assert len(mails) == 1, (token, [m.subject for m in mails])
     assert "confirmed" in sink.to(emails["tok_visa"])[0].subject
     assert "could not be completed" in sink.to(emails["tok_chargeDeclined"])[0].subject
+
+
+def test_paused_listeners_take_nothing_until_resumed(stack, smtp):
+    """The bench's catch-up figure pauses the peer's consumers (ListenerControl): the JVMs stay
+    up, orders pile up on the topic, and after resume every one of them is charged and mailed."""
+    sink = smtp[0]
+    for app in peer.APPS:
+        states = peer.listeners(stack, app, "pause")
+        assert states and set(states.values()) == {"paused"}, (app, states)
+    run = uuid.uuid4().hex[:8]
+    emails = [f"paused-{i}-{run}@example.com" for i in range(3)]
+    ids = [place(stack, "tok_visa", e) for e in emails]
+
+    def created_on_topic():
+        c = Consumer({"bootstrap.servers": KAFKA, "group.id": f"peer-test-{uuid.uuid4()}", "enable.auto.commit": False,
+                      "auto.offset.reset": "earliest"})
+        try:
+            c.subscribe([stack.order_events])
+            seen = set()
+            while (m := c.poll(2)) is not None:
+                if not m.error() and m.key():
+                    seen.add(m.key().decode())
+            return set(ids) <= seen
+        finally:
+            c.close()
+    wait_until(created_on_topic, 30, "the OrderCreated records on the topic")
+    for app in peer.APPS:
+        states = requests.get(f"http://{stack.url(app)}/admin/listeners", timeout=10).json()
+        assert set(states.values()) == {"paused"}, (app, states)
+    for order_id in ids:
+        o = requests.get(f"http://{stack.url('order-service')}/api/v1/orders/{order_id}", timeout=10).json()
+        assert o["status"] == "PENDING", o
+    assert not any(sink.to(e) for e in emails)
+
+    for app in peer.APPS:
+        assert set(peer.listeners(stack, app, "resume").values()) <= {"running", "resume requested"}, app
+    for order_id in ids:
+        assert final(stack, order_id)["status"] == "CONFIRMED"
+    wait_until(lambda: all(sink.to(e) for e in emails), 30, "an email per order")
+    assert all(len(sink.to(e)) == 1 for e in emails)
