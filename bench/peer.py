@@ -370,8 +370,8 @@ def drain(b, bin_dir: Path, stack: PeerStack, bootstrap: str, orders: int, conne
     container pause: the JVMs stay up and their JIT warm; orderflow's two consuming services
     are stopped and started instead (C++ has no warm-up to lose). No new orders arrive during
     the peer's drain (orderflow's gets 100/s more). The end is found from the topic's end
-    offsets (every order adds two records: OrderCreated and its outcome), and the reader that
-    dates each order's final event waits meanwhile, as in drain_run."""
+    offsets (each backlog order adds one outcome record once its OrderCreated are all there),
+    and the reader that dates each order's final event waits meanwhile, as in drain_run."""
     topic = stack.order_events
     start = b.drain_topic_ends(bootstrap, topic)
     reader = b.DrainEventReader(bootstrap, start, topic)
